@@ -1,0 +1,297 @@
+// roomcast: a Socket.IO v5 server on sharded io_uring event loops.
+//
+//   roomcast::Server server(config);
+//   auto& chat = server.of("/chat");
+//   chat.on_connection([](roomcast::Socket& s) { s.join("room1"); });
+//   chat.on("message", [](roomcast::Socket& s, const roomcast::Args& args, roomcast::Ack) {
+//     s.nsp().to("room1").emit_args("message", args.forward());
+//   });
+//   server.run();
+//
+// Threads: each shard is one thread that owns its connections. Handlers for a socket run on
+// its shard. A Socket& is only valid inside that shard's handlers; to reach a socket from
+// elsewhere, use its id (nsp.to(id).emit(...)). Namespace and Broadcast operations may be
+// called from any thread.
+#pragma once
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "roomcast/args.h"
+#include "roomcast/config.h"
+
+namespace roomcast {
+
+namespace detail {
+class Shard;
+class ServerCore;
+struct Conn;
+struct ShardNsp;
+struct PendingAck;
+}  // namespace detail
+
+class Server;
+class Namespace;
+class Socket;
+class Ack;
+
+// What the client sent when it connected.
+struct Handshake {
+  std::string address;   // remote IP
+  std::string url;       // request target, e.g. /socket.io/?EIO=4&transport=websocket
+  std::string query;     // the query string of that target
+  std::vector<std::pair<std::string, std::string>> headers;
+
+  std::optional<std::string> header(std::string_view name) const;  // case-insensitive
+  std::optional<std::string> query_param(std::string_view key) const;
+};
+
+// A socket as reported by fetch_sockets().
+struct SocketInfo {
+  std::string id;
+  std::vector<std::string> rooms;
+  unsigned shard = 0;
+  std::string address;
+};
+
+// Counters, summed over shards.
+struct Stats {
+  uint64_t connections = 0;            // open Engine.IO connections now
+  uint64_t sockets = 0;                // connected namespace sockets now
+  uint64_t accepted = 0;
+  uint64_t refused_full = 0;           // accept refused: shard at max_connections
+  uint64_t handshake_errors = 0;       // bad HTTP / upgrade requests
+  uint64_t protocol_errors = 0;        // WebSocket / Engine.IO / Socket.IO violations
+  uint64_t slow_consumer_disconnects = 0;
+  uint64_t ping_timeouts = 0;
+  uint64_t connect_timeouts = 0;
+  uint64_t broadcasts = 0;             // broadcast tasks processed (per shard)
+  uint64_t deliveries = 0;             // frames queued to recipients
+  uint64_t bytes_sent = 0;
+  uint64_t emits_refused = 0;          // emit refused: a shard queue was full
+  uint64_t handler_exceptions = 0;
+};
+
+using EventHandler = std::function<void(Socket&, const Args&, Ack)>;
+using ConnectionHandler = std::function<void(Socket&)>;
+using DisconnectHandler = std::function<void(Socket&, std::string_view reason)>;
+// Reply to an emit_with_ack: `timed_out` is true (and args empty) if no ack came in time.
+using AckCallback = std::function<void(Socket&, bool timed_out, const Args&)>;
+using FetchCallback = std::function<void(std::vector<SocketInfo>)>;
+
+// Answers a middleware: call exactly once, from any thread, now or later.
+class Next {
+ public:
+  void operator()() const { accept(); }
+  void accept() const;
+  // CONNECT_ERROR {"message": message, "data": <data_json>} (data omitted if empty).
+  void refuse(std::string_view message, std::string_view data_json = {}) const;
+
+ private:
+  friend class detail::Shard;
+  detail::Shard* shard_ = nullptr;
+  uint32_t slot_ = 0, gen_ = 0, nsp_index_ = 0, step_ = 0;
+  std::shared_ptr<std::atomic<bool>> done_;
+};
+// Runs before a socket joins its namespace; `s` is not connected yet (no rooms, no emits).
+using Middleware = std::function<void(Socket& s, Next next)>;
+
+// Sends the reply to an incoming event's ack id. Empty (false) if the client asked none.
+// Copyable; the reply is sent once (later calls are ignored). Any thread.
+class Ack {
+ public:
+  explicit operator bool() const { return shard_ != nullptr; }
+  template <class... A>
+  void operator()(A&&... args) const {
+    Arg list[] = {Arg(std::forward<A>(args))..., Arg(RawJson{})};
+    send(std::span<const Arg>(list, sizeof...(A)));
+  }
+  void send(std::span<const Arg> args) const;
+
+ private:
+  friend class detail::Shard;
+  detail::Shard* shard_ = nullptr;
+  uint32_t slot_ = 0, gen_ = 0;
+  uint64_t id_ = 0;
+  std::string nsp_;
+  std::shared_ptr<std::atomic<bool>> done_;
+};
+
+// A selection of sockets in one namespace: to/in(rooms) minus except(rooms).
+// No rooms selected means every socket of the namespace.
+class Broadcast {
+ public:
+  Broadcast& to(std::string_view room) { rooms_.emplace_back(room); return *this; }
+  Broadcast& in(std::string_view room) { return to(room); }
+  Broadcast& except(std::string_view room) { except_.emplace_back(room); return *this; }
+
+  // Encodes the packet once and fans it out to every selected socket on every shard.
+  // Returns false (and counts emits_refused) if a shard queue is full; nothing is sent then.
+  template <class... A>
+  bool emit(std::string_view event, A&&... args) const {
+    Arg list[] = {Arg(std::forward<A>(args))..., Arg(RawJson{})};
+    return emit_args(event, std::span<const Arg>(list, sizeof...(A)));
+  }
+  bool emit_args(std::string_view event, std::span<const Arg> args) const;
+  bool emit_args(std::string_view event, const std::vector<Arg>& args) const {
+    return emit_args(event, std::span<const Arg>(args));
+  }
+
+  void sockets_join(std::string_view room) const;
+  void sockets_leave(std::string_view room) const;
+  void disconnect_sockets(bool close_connection = false) const;
+  // Collects the selected sockets from all shards; `cb` runs once, on the calling shard if
+  // called from a handler, otherwise on one of the shards.
+  void fetch_sockets(FetchCallback cb) const;
+
+ private:
+  friend class Namespace;
+  friend class Socket;
+  explicit Broadcast(Namespace* nsp) : nsp_(nsp) {}
+  Namespace* nsp_;
+  std::vector<std::string> rooms_;
+  std::vector<std::string> except_;
+};
+
+// A namespace ("/", "/chat", ...). Created by Server::of(); lives as long as the server.
+// Register handlers before Server::start() (or in a dynamic namespace's setup callback).
+class Namespace {
+ public:
+  const std::string& name() const { return name_; }
+  Server& server() const { return *server_; }
+
+  Namespace& use(Middleware m) { middlewares_.push_back(std::move(m)); return *this; }
+  Namespace& on_connection(ConnectionHandler h) { on_connection_.push_back(std::move(h)); return *this; }
+  // A handler for `event` on every socket of this namespace (costs nothing per socket).
+  Namespace& on(std::string event, EventHandler h) { handlers_[std::move(event)] = std::move(h); return *this; }
+
+  Broadcast to(std::string_view room) { return Broadcast(this).to(room); }
+  Broadcast in(std::string_view room) { return to(room); }
+  Broadcast except(std::string_view room) { return Broadcast(this).except(room); }
+  Broadcast all() { return Broadcast(this); }
+
+  template <class... A>
+  bool emit(std::string_view event, A&&... args) {
+    return all().emit(event, std::forward<A>(args)...);
+  }
+  void sockets_join(std::string_view room) { all().sockets_join(room); }
+  void sockets_leave(std::string_view room) { all().sockets_leave(room); }
+  void disconnect_sockets(bool close_connection = false) { all().disconnect_sockets(close_connection); }
+  void fetch_sockets(FetchCallback cb) { all().fetch_sockets(std::move(cb)); }
+
+  Namespace(Server* server, std::string name, uint32_t index)
+      : server_(server), name_(std::move(name)), index_(index) {}
+
+ private:
+  friend class Broadcast;
+  friend class detail::Shard;
+  Server* server_;
+  std::string name_;
+  uint32_t index_;
+  std::vector<Middleware> middlewares_;
+  std::vector<ConnectionHandler> on_connection_;
+  std::unordered_map<std::string, EventHandler> handlers_;
+};
+
+// One client's connection to one namespace. Owned by its shard; valid only on that shard
+// while connected (handlers get it by reference; don't keep the reference).
+class Socket {
+ public:
+  const std::string& id() const { return id_; }
+  const Handshake& handshake() const;
+  Namespace& nsp() const { return *nsp_; }
+  unsigned shard() const;
+  bool connected() const { return connected_; }
+  // Raw JSON of the CONNECT payload for this namespace (socket.handshake.auth); "{}" if none.
+  const std::string& auth() const { return auth_; }
+
+  // A handler for this socket only; takes precedence over Namespace::on for the event.
+  void on(std::string event, EventHandler h);
+  void on_disconnect(DisconnectHandler h) { on_disconnect_.push_back(std::move(h)); }
+
+  template <class... A>
+  void emit(std::string_view event, A&&... args) {
+    Arg list[] = {Arg(std::forward<A>(args))..., Arg(RawJson{})};
+    emit_args(event, std::span<const Arg>(list, sizeof...(A)));
+  }
+  void emit_args(std::string_view event, std::span<const Arg> args);
+  // Emits with an ack id; `cb` runs on this shard with the client's reply, or with
+  // timed_out = true after `timeout`.
+  void emit_with_ack(std::string_view event, std::span<const Arg> args, AckCallback cb,
+                     std::chrono::milliseconds timeout = std::chrono::seconds(5));
+
+  void join(std::string_view room);
+  void leave(std::string_view room);
+  std::vector<std::string> rooms() const;  // own id first
+
+  // Everyone selected except this socket (socket.to(room).emit in socket.io).
+  Broadcast to(std::string_view room) const { return Broadcast(nsp_).to(room).except(id_); }
+  Broadcast broadcast() const { return Broadcast(nsp_).except(id_); }
+
+  // Sends DISCONNECT to the client for this namespace; with close_connection, closes the
+  // whole Engine.IO connection (every namespace on it).
+  void disconnect(bool close_connection = false);
+
+  Socket(const Socket&) = delete;
+  Socket& operator=(const Socket&) = delete;
+  ~Socket();
+
+ private:
+  friend class detail::Shard;
+  Socket(detail::Shard* shard, uint32_t slot, uint32_t gen, Namespace* nsp, std::string id);
+  detail::Shard* shard_;
+  uint32_t slot_, gen_;
+  Namespace* nsp_;
+  std::string id_;
+  bool connected_ = false;
+  std::string auth_;
+  std::unique_ptr<std::unordered_map<std::string, EventHandler>> handlers_;
+  std::vector<DisconnectHandler> on_disconnect_;
+  std::unique_ptr<std::unordered_map<uint64_t, detail::PendingAck>> pending_acks_;
+  uint64_t next_ack_id_ = 0;
+};
+
+// The server: namespaces, shards, lifecycle.
+class Server {
+ public:
+  explicit Server(Config config = {});
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // The namespace named `name` ("/chat"), created on first use. Thread-safe.
+  Namespace& of(std::string_view name);
+  // Dynamic namespaces: a CONNECT to an unknown name that `match` accepts creates it, and
+  // `setup` registers its handlers (once, before the first socket joins).
+  void of_matching(std::function<bool(std::string_view name)> match,
+                   std::function<void(Namespace&)> setup);
+
+  void start();   // binds and starts the shard threads; throws std::runtime_error on failure
+  void stop();    // asks every shard to close its connections and exit; any thread
+  void wait();    // joins the shard threads
+  void run() { start(); wait(); }
+
+  uint16_t port() const;       // the bound port (after start)
+  unsigned shard_count() const;
+  Stats stats() const;
+  const Config& config() const;
+
+  // Internal.
+  detail::ServerCore& core() { return *core_; }
+  Namespace* find_or_create_namespace(std::string_view name);  // null if unknown
+
+ private:
+  std::unique_ptr<detail::ServerCore> core_;
+};
+
+}  // namespace roomcast

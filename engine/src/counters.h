@@ -1,0 +1,22 @@
+// Per-shard counters: written by the shard thread only, read by anyone (Server::stats).
+// Relaxed atomics so a concurrent read is defined behaviour; a plain add on the writer side.
+#pragma once
+#include <atomic>
+#include <cstdint>
+
+namespace roomcast::detail {
+
+struct Counter {
+  std::atomic<uint64_t> v{0};
+  void add(uint64_t n = 1) { v.store(v.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
+  void sub(uint64_t n = 1) { v.store(v.load(std::memory_order_relaxed) - n, std::memory_order_relaxed); }
+  uint64_t get() const { return v.load(std::memory_order_relaxed); }
+};
+
+struct alignas(64) ShardCounters {
+  Counter connections, sockets, accepted, refused_full, handshake_errors, protocol_errors,
+      slow_consumer_disconnects, ping_timeouts, connect_timeouts, broadcasts, deliveries,
+      bytes_sent, emits_refused, handler_exceptions;
+};
+
+}  // namespace roomcast::detail

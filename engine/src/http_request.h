@@ -1,0 +1,73 @@
+// HTTP/1.1 request-head parsing and the WebSocket upgrade handshake. Pure: no I/O.
+#pragma once
+#include <array>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace roomcast::http {
+
+struct Header {
+  std::string_view name;
+  std::string_view value;  // leading/trailing whitespace trimmed
+};
+
+inline constexpr size_t kMaxHeaders = 64;
+
+// Views into the caller's buffer; valid as long as that buffer is.
+struct Request {
+  std::string_view method;
+  std::string_view target;  // as sent: path[?query]
+  std::string_view path;    // target up to '?'
+  std::string_view query;   // after '?', without it ('' if none)
+  int minor_version = 1;    // HTTP/1.<minor>
+  std::array<Header, kMaxHeaders> headers{};
+  size_t header_count = 0;
+
+  // Case-insensitive header lookup; first match.
+  std::optional<std::string_view> header(std::string_view name) const;
+};
+
+enum class ParseStatus { Incomplete, Complete, Error };
+
+struct ParseResult {
+  ParseStatus status = ParseStatus::Incomplete;
+  size_t head_bytes = 0;  // on Complete: bytes of the head including the final CRLFCRLF
+  int http_status = 0;    // on Error: 400 (malformed), 431 (head or header count too large),
+                          // 505 (not HTTP/1.x), 501 (not implemented)
+};
+
+// Parses a request head from the start of `buf`. Incomplete while no CRLFCRLF has been seen
+// and the head is within max_head_bytes; Error(431) once it exceeds it.
+ParseResult parse_request(std::string_view buf, Request& out, size_t max_head_bytes = 8192);
+
+// Value of query parameter `key` (percent-decoded, '+' as space), or nullopt.
+std::optional<std::string> query_param(std::string_view query, std::string_view key);
+
+// Base64(SHA-1(key + RFC 6455 GUID)).
+std::string websocket_accept(std::string_view sec_websocket_key);
+
+struct UpgradeCheck {
+  int http_status = 0;        // 0 = a valid upgrade request; else 400 / 405 / 426
+  std::string_view reason;    // human-readable, for the error body / log
+  std::string_view key;       // Sec-WebSocket-Key when valid
+};
+// Validates method GET, HTTP/1.1+, Upgrade: websocket, Connection containing "upgrade"
+// (token list, case-insensitive), Sec-WebSocket-Version 13 (else 426 with
+// Sec-WebSocket-Version: 13 in the response), Sec-WebSocket-Key: base64 of 16 bytes.
+UpgradeCheck check_websocket_upgrade(const Request& req);
+
+// "HTTP/1.1 101 Switching Protocols" with Upgrade/Connection/Sec-WebSocket-Accept. No
+// Sec-WebSocket-Extensions header: permessage-deflate is declined by omission.
+std::string upgrade_response(std::string_view sec_websocket_key);
+
+// A complete response with Content-Length and "Connection: close". `extra_headers` is
+// inserted verbatim (each line ending in \r\n).
+std::string response(int status, std::string_view content_type, std::string_view body,
+                     std::string_view extra_headers = {});
+
+// Status line reason phrase ("Bad Request", ...).
+std::string_view reason_phrase(int status);
+
+}  // namespace roomcast::http

@@ -1,0 +1,58 @@
+// Coarse timer wheel, one per shard. Each connection has one deadline (its earliest: ping,
+// pong, connect or handshake timeout); the exact condition is re-checked when it fires.
+//
+// Rescheduling never searches: it appends a new entry and the old one is recognised as
+// stale when its bucket comes round (its deadline no longer matches the connection's).
+#pragma once
+#include <cstdint>
+#include <vector>
+
+namespace roomcast::detail {
+
+class TimerWheel {
+ public:
+  struct Entry {
+    uint32_t slot;
+    uint32_t gen;
+    int64_t deadline_ms;
+  };
+
+  explicit TimerWheel(int64_t now_ms, uint32_t tick_ms = 50, uint32_t buckets = 1024)
+      : tick_ms_(tick_ms), buckets_(buckets), current_tick_(now_ms / tick_ms) {}
+
+  void schedule(uint32_t slot, uint32_t gen, int64_t deadline_ms) {
+    int64_t tick = deadline_ms / tick_ms_;
+    if (tick <= current_tick_) tick = current_tick_ + 1;
+    buckets_[size_t(tick % int64_t(buckets_.size()))].push_back({slot, gen, deadline_ms});
+  }
+
+  // Calls due(entry) for every entry whose bucket time has passed; entries whose deadline is
+  // still in the future (beyond one revolution) are kept. due() must ignore stale entries.
+  template <class F>
+  void advance(int64_t now_ms, F&& due) {
+    int64_t target = now_ms / tick_ms_;
+    while (current_tick_ < target) {
+      ++current_tick_;
+      auto& b = buckets_[size_t(current_tick_ % int64_t(buckets_.size()))];
+      if (b.empty()) continue;
+      scratch_.swap(b);
+      for (const Entry& e : scratch_) {
+        if (e.deadline_ms / tick_ms_ > current_tick_)
+          b.push_back(e);  // a later revolution
+        else
+          due(e);
+      }
+      scratch_.clear();
+    }
+  }
+
+  int64_t next_tick_ms() const { return (current_tick_ + 1) * tick_ms_; }
+
+ private:
+  int64_t tick_ms_;
+  std::vector<std::vector<Entry>> buckets_;
+  std::vector<Entry> scratch_;
+  int64_t current_tick_;
+};
+
+}  // namespace roomcast::detail

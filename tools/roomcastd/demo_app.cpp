@@ -1,0 +1,161 @@
+// Demo contract (README "Demo app"):
+//   join(room, ack) / leave(room, ack)            -> ack("ok")
+//   publish(room, ...args)                        -> to(room).emit("message", ...args)
+//   broadcast(...args)                            -> namespace emit("message", ...args)
+//   publish_multi([rooms], ...args)               -> to(r1).to(r2)...emit("message", ...)
+//   publish_except(room, except, ...args)         -> to(room).except(except).emit(...)
+//   publish_others(room, ...args)                 -> socket.to(room).emit(...) (not the sender)
+//   to_id(id, ...args)                            -> to(id).emit("message", ...)
+//   echo(...args)                                 -> socket.emit("echo", ...args)
+//   ack_echo(...args, ack)                        -> ack(...args)
+//   ask(...args)                                  -> emit "question" with ack; reply -> "answer"
+//   rooms(ack) / whoami(ack)                      -> the socket's rooms / id
+//   fetch_count(room, ack)                        -> number of sockets in room, all shards
+//   disconnect_me()                               -> server-side disconnect
+#include "demo_app.h"
+
+#include <simdjson.h>
+
+#include <chrono>
+
+namespace roomcastd {
+
+using roomcast::Ack;
+using roomcast::Arg;
+using roomcast::Args;
+using roomcast::RawJson;
+using roomcast::Socket;
+
+namespace {
+
+std::string json_string(std::string_view s) {
+  std::string out = "\"";
+  for (unsigned char ch : s) {
+    switch (ch) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (ch < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof(buf), "\\u%04x", ch);
+          out += buf;
+        } else {
+          out += char(ch);
+        }
+    }
+  }
+  return out + "\"";
+}
+
+std::string json_string_array(const std::vector<std::string>& v) {
+  std::string out = "[";
+  for (size_t i = 0; i < v.size(); ++i) out += (i ? "," : "") + json_string(v[i]);
+  return out + "]";
+}
+
+// A JSON array of strings, e.g. the rooms of publish_multi.
+std::vector<std::string> string_array(std::string_view json) {
+  std::vector<std::string> out;
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (parser.parse(json.data(), json.size()).get(doc)) return out;
+  simdjson::dom::array arr;
+  if (doc.get_array().get(arr)) return out;
+  for (auto el : arr) {
+    std::string_view sv;
+    if (!el.get_string().get(sv)) out.emplace_back(sv);
+  }
+  return out;
+}
+
+void install(roomcast::Namespace& nsp) {
+  nsp.on("join", [](Socket& s, const Args& a, Ack ack) {
+    if (auto room = a.str(0)) s.join(*room);
+    if (ack) ack("ok");
+  });
+  nsp.on("leave", [](Socket& s, const Args& a, Ack ack) {
+    if (auto room = a.str(0)) s.leave(*room);
+    if (ack) ack("ok");
+  });
+  nsp.on("publish", [](Socket& s, const Args& a, Ack) {
+    if (auto room = a.str(0)) s.nsp().to(*room).emit_args("message", a.forward(1));
+  });
+  nsp.on("broadcast", [](Socket& s, const Args& a, Ack) { s.nsp().all().emit_args("message", a.forward(0)); });
+  nsp.on("publish_multi", [](Socket& s, const Args& a, Ack) {
+    if (a.empty()) return;
+    auto b = s.nsp().all();
+    for (auto& r : string_array(a.raw(0))) b.to(r);
+    b.emit_args("message", a.forward(1));
+  });
+  nsp.on("publish_except", [](Socket& s, const Args& a, Ack) {
+    auto room = a.str(0), except = a.str(1);
+    if (room && except) s.nsp().to(*room).except(*except).emit_args("message", a.forward(2));
+  });
+  nsp.on("publish_others", [](Socket& s, const Args& a, Ack) {
+    if (auto room = a.str(0)) s.to(*room).emit_args("message", a.forward(1));
+  });
+  nsp.on("to_id", [](Socket& s, const Args& a, Ack) {
+    if (auto id = a.str(0)) s.nsp().to(*id).emit_args("message", a.forward(1));
+  });
+  nsp.on("echo", [](Socket& s, const Args& a, Ack) {
+    auto args = a.forward(0);
+    s.emit_args("echo", args);
+  });
+  nsp.on("ack_echo", [](Socket&, const Args& a, Ack ack) {
+    if (!ack) return;
+    auto args = a.forward(0);
+    ack.send(args);
+  });
+  nsp.on("ask", [](Socket& s, const Args& a, Ack) {
+    auto args = a.forward(0);
+    s.emit_with_ack("question", args, [](Socket& s, bool timed_out, const Args& reply) {
+      if (timed_out) {
+        s.emit("answer", "timeout");
+      } else {
+        auto r = reply.forward(0);
+        s.emit_args("answer", r);
+      }
+    }, std::chrono::seconds(5));
+  });
+  nsp.on("rooms", [](Socket& s, const Args&, Ack ack) {
+    if (!ack) return;
+    std::string arr = json_string_array(s.rooms());
+    ack(RawJson{arr});
+  });
+  nsp.on("whoami", [](Socket& s, const Args&, Ack ack) {
+    if (ack) ack(s.id());
+  });
+  nsp.on("fetch_count", [](Socket& s, const Args& a, Ack ack) {
+    auto room = a.str(0);
+    if (!room || !ack) return;
+    s.nsp().in(*room).fetch_sockets([ack](std::vector<roomcast::SocketInfo> found) {
+      ack(int64_t(found.size()));
+    });
+  });
+  nsp.on("disconnect_me", [](Socket& s, const Args&, Ack) { s.disconnect(); });
+}
+
+}  // namespace
+
+void install_demo_app(roomcast::Server& server, const std::vector<std::string>& namespaces) {
+  for (auto& name : namespaces) install(server.of(name));
+  auto& priv = server.of("/private");
+  priv.use([](Socket& s, roomcast::Next next) {
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc;
+    std::string_view token;
+    const std::string& auth = s.auth();
+    bool ok = !parser.parse(auth.data(), auth.size()).get(doc) && !doc["token"].get_string().get(token) &&
+              token == "secret";
+    if (ok)
+      next();
+    else
+      next.refuse("unauthorized", R"({"reason":"bad token"})");
+  });
+  install(priv);
+}
+
+}  // namespace roomcastd

@@ -1,0 +1,71 @@
+// roomcastd: the standalone server, a thin main over the library with the demo app.
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <cstdio>
+#include <pthread.h>
+#include <thread>
+
+#include "demo_app.h"
+#include "roomcast/server.h"
+
+int main(int argc, char** argv) {
+  roomcast::Config cfg;
+  std::vector<std::string> namespaces = {"/", "/chat"};
+  bool quiet = false;
+
+  CLI::App app{"roomcastd: a Socket.IO v5 server on sharded io_uring loops, serving the demo app"};
+  app.add_option("--address", cfg.address, "listen address (IPv4 or IPv6 literal)")->capture_default_str();
+  app.add_option("--port", cfg.port, "listen port (0 = any free port)")->capture_default_str();
+  app.add_option("--shards", cfg.shards, "event-loop threads (0 = number of cores)")->capture_default_str();
+  app.add_option("--path", cfg.path, "Engine.IO path")->capture_default_str();
+  app.add_option("--namespace", namespaces, "namespaces serving the demo app (repeatable)")->capture_default_str();
+  app.add_option("--ping-interval", cfg.ping_interval_ms, "Engine.IO ping interval, ms")->capture_default_str();
+  app.add_option("--ping-timeout", cfg.ping_timeout_ms, "Engine.IO ping timeout, ms")->capture_default_str();
+  app.add_option("--connect-timeout", cfg.connect_timeout_ms, "close connections that join no namespace, ms")->capture_default_str();
+  app.add_option("--handshake-timeout", cfg.handshake_timeout_ms, "close TCP connections without an upgrade request, ms")->capture_default_str();
+  app.add_option("--max-payload", cfg.max_payload, "largest incoming message, bytes")->capture_default_str();
+  app.add_option("--max-send-queue", cfg.max_send_queue_bytes, "bytes queued per connection before 'slow consumer'")->capture_default_str();
+  app.add_option("--max-connections-per-shard", cfg.max_connections_per_shard, "connections per shard (fixed-file table size)")->capture_default_str();
+  app.add_flag("--quiet", quiet, "no log lines");
+  CLI11_PARSE(app, argc, argv);
+  if (quiet) cfg.log = [](std::string_view) {};
+
+  // Signals go to a dedicated thread (blocked everywhere else) that asks the server to stop.
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGINT);
+  sigaddset(&sigs, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  roomcast::Server server(cfg);
+  roomcastd::install_demo_app(server, namespaces);
+  try {
+    server.start();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "roomcastd: %s\n", e.what());
+    return 1;
+  }
+  std::printf("roomcastd listening on http://%s:%u%s (%u shards)\n", cfg.address.c_str(), server.port(),
+              server.config().path.c_str(), server.shard_count());
+  std::printf("try: node -e \"require('socket.io-client').io('http://%s:%u/chat',{transports:['websocket']})"
+              ".on('connect',function(){this.emit('join','room1',()=>this.emit('publish','room1','hi'))})"
+              ".on('message',m=>{console.log(m);process.exit(0)})\"\n",
+              cfg.address.c_str(), server.port());
+  std::fflush(stdout);
+
+  std::thread waiter([&] {
+    int sig = 0;
+    sigwait(&sigs, &sig);
+    server.stop();
+  });
+  server.wait();
+  // The server stopped for another reason (or the signal came): unblock the waiter.
+  pthread_kill(waiter.native_handle(), SIGTERM);
+  waiter.join();
+  auto st = server.stats();
+  std::fprintf(stderr, "roomcastd: stopped; accepted %llu, slow consumers %llu, protocol errors %llu\n",
+               (unsigned long long)st.accepted, (unsigned long long)st.slow_consumer_disconnects,
+               (unsigned long long)st.protocol_errors);
+  return 0;
+}
