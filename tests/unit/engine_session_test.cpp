@@ -1,0 +1,223 @@
+// Engine.IO / Socket.IO session behaviour of a running server over real loopback sockets.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "roomcast/server.h"
+#include "ws_test_client.h"
+
+using roomcast::testing::WsTestClient;
+
+namespace {
+
+struct Running {
+  explicit Running(roomcast::Config cfg, const std::function<void(roomcast::Server&)>& setup = {}) {
+    cfg.port = 0;
+    if (!cfg.shards) cfg.shards = 1;
+    cfg.log = [](std::string_view) {};
+    server = std::make_unique<roomcast::Server>(cfg);
+    server->of("/");
+    if (setup) setup(*server);
+    server->start();
+  }
+  ~Running() {
+    server->stop();
+    server->wait();
+  }
+  uint16_t port() const { return server->port(); }
+  std::unique_ptr<roomcast::Server> server;
+};
+
+}  // namespace
+
+TEST(EngineSession, OpenPacketHasExactlyTheFiveKeys) {
+  roomcast::Config cfg;
+  cfg.ping_interval_ms = 1234;
+  cfg.ping_timeout_ms = 567;
+  Running r(cfg);
+  WsTestClient c;
+  auto open = c.connect(r.port());
+  ASSERT_TRUE(open);
+  ASSERT_EQ(open->rfind("0{\"sid\":\"", 0), 0u) << *open;
+  size_t sid_end = open->find('"', 9);
+  EXPECT_EQ(sid_end - 9, 20u);
+  EXPECT_EQ(open->substr(sid_end), "\",\"upgrades\":[],\"pingInterval\":1234,\"pingTimeout\":567,\"maxPayload\":1000000}");
+}
+
+TEST(EngineSession, NamespaceMayEndAtEndOfPacketAndIdsDiffer) {
+  Running r({}, [](roomcast::Server& s) { s.of("/chat"); });
+  WsTestClient c;
+  auto open = c.connect(r.port());
+  ASSERT_TRUE(open);
+  c.send_text("40/chat");
+  auto reply = c.read_text();
+  ASSERT_TRUE(reply);
+  ASSERT_EQ(reply->rfind("40/chat,{\"sid\":\"", 0), 0u) << *reply;
+  std::string nsp_sid = reply->substr(16, 20);
+  EXPECT_EQ(open->find(nsp_sid), std::string::npos) << "namespace id equals the Engine.IO sid";
+}
+
+TEST(EngineSession, UnknownNamespaceIsConnectErrorAndConnectionStays) {
+  Running r({});
+  WsTestClient c;
+  ASSERT_TRUE(c.connect(r.port()));
+  c.send_text("40/nope,");
+  EXPECT_EQ(c.read_text().value_or(""), "44/nope,{\"message\":\"Invalid namespace\"}");
+  c.send_text("40");
+  auto ok = c.read_text();
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->rfind("40{\"sid\":", 0), 0u);
+}
+
+TEST(EngineSession, MiddlewareRefusalCarriesMessageAndData) {
+  Running r({}, [](roomcast::Server& s) {
+    s.of("/private").use([](roomcast::Socket&, roomcast::Next next) {
+      std::thread([next] { next.refuse("unauthorized", R"({"reason":"bad token"})"); }).detach();
+    });
+  });
+  WsTestClient c;
+  ASSERT_TRUE(c.connect(r.port()));
+  c.send_text("40/private,{\"token\":\"x\"}");
+  EXPECT_EQ(c.read_text().value_or(""), "44/private,{\"message\":\"unauthorized\",\"data\":{\"reason\":\"bad token\"}}");
+}
+
+TEST(EngineSession, FirstPacketNotConnectClosesConnection) {
+  Running r({});
+  WsTestClient c;
+  ASSERT_TRUE(c.connect(r.port()));
+  c.send_text("42[\"hello\"]");
+  EXPECT_TRUE(c.wait_closed());
+  EXPECT_GE(r.server->stats().protocol_errors, 1u);
+}
+
+TEST(EngineSession, ReservedEventNameClosesConnection) {
+  Running r({});
+  WsTestClient c;
+  ASSERT_TRUE(c.connect(r.port()));
+  c.send_text("40");
+  ASSERT_TRUE(c.read_text());
+  c.send_text("42[\"disconnecting\"]");
+  EXPECT_TRUE(c.wait_closed());
+}
+
+TEST(EngineSession, PollingGetsTransportUnknown) {
+  Running r({});
+  WsTestClient c;
+  std::string resp = c.raw_http(r.port(), "GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(resp.rfind("HTTP/1.1 400 ", 0), 0u) << resp;
+  EXPECT_NE(resp.find("\r\n\r\n{\"code\":0,\"message\":\"Transport unknown\"}"), std::string::npos) << resp;
+}
+
+TEST(EngineSession, BadProtocolVersionAndWrongPath) {
+  Running r({});
+  WsTestClient c1, c2;
+  std::string v3 = c1.raw_http(r.port(), "GET /socket.io/?EIO=3&transport=websocket HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_NE(v3.find("{\"code\":5,\"message\":\"Unsupported protocol version\"}"), std::string::npos) << v3;
+  std::string other = c2.raw_http(r.port(), "GET /elsewhere HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(other.rfind("HTTP/1.1 404 ", 0), 0u) << other;
+}
+
+TEST(EngineSession, MissedPongClosesWithinIntervalPlusTimeout) {
+  roomcast::Config cfg;
+  cfg.ping_interval_ms = 200;
+  cfg.ping_timeout_ms = 200;
+  Running r(cfg);
+  WsTestClient quiet, alive;
+  ASSERT_TRUE(quiet.connect(r.port()));
+  ASSERT_TRUE(alive.connect(r.port()));
+  quiet.send_text("40");
+  alive.send_text("40");
+  ASSERT_TRUE(quiet.read_text(1000, false));
+  ASSERT_TRUE(alive.read_text(1000));
+  // The live client answers pings on its own thread for ~1 s (several intervals).
+  std::atomic<bool> alive_closed{false};
+  std::thread pinger([&] {
+    auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(1000);
+    while (std::chrono::steady_clock::now() < until) {
+      alive.read_text(50);
+      if (alive.closed_code()) alive_closed = true;
+    }
+  });
+  auto start = std::chrono::steady_clock::now();
+  auto ping = quiet.read_text(1000, false);
+  ASSERT_EQ(ping.value_or(""), "2");
+  EXPECT_TRUE(quiet.wait_closed(1500));
+  auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_LT(took, std::chrono::milliseconds(1000));
+  pinger.join();
+  EXPECT_FALSE(alive_closed.load());
+  EXPECT_FALSE(alive.wait_closed(100));
+  EXPECT_EQ(r.server->stats().ping_timeouts, 1u);
+}
+
+TEST(EngineSession, NoConnectPacketMeansConnectTimeout) {
+  roomcast::Config cfg;
+  cfg.connect_timeout_ms = 300;
+  Running r(cfg);
+  WsTestClient c;
+  ASSERT_TRUE(c.connect(r.port()));
+  EXPECT_TRUE(c.wait_closed(2000));
+  EXPECT_EQ(r.server->stats().connect_timeouts, 1u);
+}
+
+TEST(EngineSession, BinaryAttachmentsRoundTrip) {
+  Running r({}, [](roomcast::Server& s) {
+    s.of("/").on("echo", [](roomcast::Socket& sock, const roomcast::Args& a, roomcast::Ack) {
+      sock.emit_args("echo", a.forward(0));
+    });
+  });
+  WsTestClient c;
+  ASSERT_TRUE(c.connect(r.port()));
+  c.send_text("40");
+  ASSERT_TRUE(c.read_text());
+  c.send_text("452-[\"echo\",{\"a\":{\"_placeholder\":true,\"num\":0}},{\"_placeholder\":true,\"num\":1}]");
+  c.send_binary(std::string("\x00\x01\x02", 3));
+  c.send_binary("xyz");
+  EXPECT_EQ(c.read_text().value_or(""),
+            "452-[\"echo\",{\"a\":{\"_placeholder\":true,\"num\":0}},{\"_placeholder\":true,\"num\":1}]");
+  auto b1 = c.read_frame();
+  auto b2 = c.read_frame();
+  ASSERT_TRUE(b1 && b2);
+  EXPECT_EQ(b1->opcode, 2);
+  EXPECT_EQ(b1->payload, std::string("\x00\x01\x02", 3));
+  EXPECT_EQ(b2->payload, "xyz");
+}
+
+TEST(EngineSession, SlowConsumerIsDisconnectedOthersGetEverything) {
+  roomcast::Config cfg;
+  Running r(cfg, [](roomcast::Server& s) {
+    s.of("/").on("join", [](roomcast::Socket& sock, const roomcast::Args& a, roomcast::Ack ack) {
+      sock.join(*a.str(0));
+      ack("ok");
+    });
+  });
+  WsTestClient slow, healthy;
+  for (auto* c : {&slow, &healthy}) {
+    ASSERT_TRUE(c->connect(r.port()));
+    c->send_text("40");
+    ASSERT_TRUE(c->read_text());
+    c->send_text("421[\"join\",\"r\"]");
+    ASSERT_EQ(c->read_text().value_or(""), "431[\"ok\"]");
+  }
+  constexpr int kMessages = 8000;  // 8000 x 4 KiB = 32 MiB: far past socket buffers + 256 KiB
+  std::string payload(4096, 'x');
+  std::atomic<int> received{0};
+  std::thread reader([&] {
+    while (received < kMessages) {
+      auto t = healthy.read_text(5000);
+      if (!t) break;
+      if (t->rfind("42[\"m\"", 0) == 0) ++received;
+    }
+  });
+  for (int i = 0; i < kMessages; ++i) {
+    while (!r.server->of("/").to("r").emit("m", std::string_view(payload), i))
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    // ~32 MB/s: a reading client keeps up with that; the slow one cannot hold 32 MiB.
+    if (i % 8 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  reader.join();
+  EXPECT_EQ(received.load(), kMessages);
+  EXPECT_EQ(r.server->stats().slow_consumer_disconnects, 1u);
+  EXPECT_TRUE(slow.wait_closed(3000));
+}
