@@ -48,13 +48,21 @@ inline size_t header_size(uint64_t len) { return len < 126 ? 2 : (len <= 0xFFFF 
 
 // A complete server frame (header + payload) as bytes.
 std::string encode_frame(Opcode op, std::string_view payload);
-// A close frame with a status code and a (UTF-8, <= 123 bytes) reason.
+// A close frame with a status code and a (UTF-8, <= 123 bytes) reason. A longer reason is
+// cut at a code-point boundary so the peer's UTF-8 check still passes. kNoStatus (1005)
+// must not appear on the wire, so it yields a close frame with an empty payload.
 std::string encode_close(uint16_t code, std::string_view reason = {});
+
+// True for codes a peer may send in a Close frame (RFC 6455 7.4 and the IANA registry as
+// of the RFC: 1000-1003, 1007-1011, 3000-4999).
+bool valid_received_close_code(uint16_t code);
 
 // One complete message (fragments reassembled) or control frame.
 struct Message {
   Opcode opcode;                      // Text, Binary, Close, Ping or Pong
   std::span<const uint8_t> payload;   // unmasked; valid until the next call to next()
+                                      // (and while the caller's input buffer lives).
+                                      // For Close: the reason only, without the code.
   uint16_t close_code = 0;            // for Close: the peer's code (kNoStatus if none)
 };
 
@@ -64,6 +72,8 @@ enum class Status { NeedMore, Message, Error };
 // Enforces: client masking, RSV bits zero, known opcodes, control frames <= 125 bytes and
 // unfragmented, continuation ordering, max message size (1009), UTF-8 validity of text
 // messages and close reasons (1007), valid close codes (1002).
+// Too many fragments in one message is 1009 (a resource limit, like the size limit).
+// Non-minimal length encodings are accepted: RFC 6455 puts that duty on the sender only.
 class Parser {
  public:
   explicit Parser(size_t max_message_bytes = 1'000'000, size_t max_fragments = 1024);
@@ -72,23 +82,64 @@ class Parser {
   // message is complete (returns Message, `out` filled; payload is valid until the next
   // call), or all of `in` is consumed (NeedMore), or the stream is invalid (Error; see
   // error_code(); the parser stays in Error).
+  // A frame that lies wholly inside `in` is returned as a span into `in` (no copy); only
+  // partial frames and fragmented messages are copied.
   Status next(std::span<uint8_t>& in, Message& out);
 
   uint16_t error_code() const { return error_; }
   // Bytes held internally for partial frames or unfinished fragmented messages.
-  size_t buffered_bytes() const { return partial_.capacity() + message_.capacity(); }
+  size_t buffered_bytes() const { return message_.capacity() + hdr_len_ + ctrl_len(); }
 
  private:
+  static constexpr size_t kMaxHeader = 14;  // 2 + 8 (length) + 4 (mask key)
+  static constexpr size_t kMaxControl = 125;
+
+  bool on_first_byte(uint8_t b0);
+  bool on_second_byte(uint8_t b1);
+  bool on_length(uint64_t len);
+  enum class Step : uint8_t { More, Done, Failed };
+  Step read_header(std::span<uint8_t>& in);
+  Status read_control(std::span<uint8_t>& in, Message& out);
+  Status read_data(std::span<uint8_t>& in, Message& out);
+  Status finish_control(std::span<const uint8_t> payload, Message& out);
+  bool check_text_progress(bool final);
+  void end_frame();
+  void reset_message();
+  Status fail(uint16_t code) {
+    error_ = code;
+    return Status::Error;
+  }
+  bool reject(uint16_t code) {
+    error_ = code;
+    return false;
+  }
+  size_t ctrl_len() const { return in_payload_ && (opcode_ & 0x8) ? size_t(payload_done_) : 0; }
+
   size_t max_message_;
   size_t max_fragments_;
   uint16_t error_ = 0;
-  // Implementation state (see ws_frame.cpp).
-  std::vector<uint8_t> partial_;   // incomplete frame bytes carried across calls
-  std::vector<uint8_t> message_;   // fragments of a message in progress
-  Opcode message_opcode_ = Opcode::Continuation;
-  bool in_fragmented_ = false;
+
+  // Current frame.
+  uint8_t hdr_[kMaxHeader] = {};
+  size_t hdr_len_ = 0;         // header bytes gathered so far
+  bool in_payload_ = false;    // header complete, reading payload
+  uint8_t opcode_ = 0;
+  bool fin_ = false;
+  uint8_t mask_[4] = {};
+  uint64_t payload_len_ = 0;
+  uint64_t payload_done_ = 0;  // payload bytes consumed (and unmasked) so far
+
+  // Control frame split across calls; may arrive between fragments of a data message.
+  uint8_t ctrl_[kMaxControl] = {};
+
+  // Data message being assembled (a partial frame or several fragments).
+  std::vector<uint8_t> message_;
+  uint8_t message_opcode_ = 0;   // Text or Binary once a data frame has started
+  bool in_fragmented_ = false;   // a non-final data frame was seen
   size_t fragments_ = 0;
-  size_t consumed_partial_ = 0;    // bytes of partial_ already returned
+  uint64_t message_total_ = 0;   // declared bytes of the message so far (size limit)
+  size_t utf8_checked_ = 0;      // prefix of message_ known to be valid UTF-8
+  bool release_pending_ = false; // message_ was handed out; drop it on the next call
 };
 
 }  // namespace roomcast::ws
