@@ -221,3 +221,68 @@ TEST(EngineSession, SlowConsumerIsDisconnectedOthersGetEverything) {
   EXPECT_EQ(r.server->stats().slow_consumer_disconnects, 1u);
   EXPECT_TRUE(slow.wait_closed(3000));
 }
+
+TEST(EngineSession, DynamicNamespaceCreatedOnFirstConnect) {
+  std::atomic<int> setups{0};
+  Running r({}, [&](roomcast::Server& s) {
+    s.of_matching([](std::string_view name) { return name.rfind("/room-", 0) == 0; },
+                  [&](roomcast::Namespace& ns) {
+                    ++setups;
+                    ns.on_connection([](roomcast::Socket& sock) { sock.emit("hello", sock.nsp().name()); });
+                  });
+  });
+  WsTestClient a, b;
+  for (auto* c : {&a, &b}) {
+    ASSERT_TRUE(c->connect(r.port()));
+    c->send_text("40/room-7,");
+    auto ok = c->read_text();
+    ASSERT_TRUE(ok);
+    EXPECT_EQ(ok->rfind("40/room-7,{\"sid\":", 0), 0u) << *ok;
+    EXPECT_EQ(c->read_text().value_or(""), "42/room-7,[\"hello\",\"/room-7\"]");
+  }
+  EXPECT_EQ(setups.load(), 1);
+  a.send_text("40/other,");
+  EXPECT_EQ(a.read_text().value_or(""), "44/other,{\"message\":\"Invalid namespace\"}");
+}
+
+TEST(EngineSession, ServerAckTimesOutAndAnswerArrives) {
+  Running r({}, [](roomcast::Server& s) {
+    s.of("/").on("ask", [](roomcast::Socket& sock, const roomcast::Args&, roomcast::Ack) {
+      roomcast::Arg q[] = {"q"};
+      sock.emit_with_ack("question", q, [](roomcast::Socket& s2, bool timed_out, const roomcast::Args& a) {
+        if (timed_out)
+          s2.emit("result", "timeout");
+        else
+          s2.emit_args("result", a.forward());
+      }, std::chrono::milliseconds(300));
+    });
+  });
+  WsTestClient c;
+  ASSERT_TRUE(c.connect(r.port()));
+  c.send_text("40");
+  ASSERT_TRUE(c.read_text());
+  // Answered: the reply's arguments come back byte for byte.
+  c.send_text("42[\"ask\"]");
+  auto q1 = c.read_text();
+  ASSERT_TRUE(q1);
+  ASSERT_EQ(q1->rfind("420[\"question\",\"q\"]", 0), 0u) << *q1;
+  c.send_text("430[{\"b\":1,\"a\":2.50}]");
+  EXPECT_EQ(c.read_text().value_or(""), "42[\"result\",{\"b\":1,\"a\":2.50}]");
+  // Not answered: the callback reports a timeout after ~300 ms.
+  c.send_text("42[\"ask\"]");
+  auto q2 = c.read_text();
+  ASSERT_TRUE(q2);
+  EXPECT_EQ(*q2, "421[\"question\",\"q\"]");
+  EXPECT_EQ(c.read_text(2000).value_or(""), "42[\"result\",\"timeout\"]");
+}
+
+TEST(EngineSession, StopClosesClientsWithGoingAway) {
+  auto r = std::make_unique<Running>(roomcast::Config{});
+  WsTestClient c;
+  ASSERT_TRUE(c.connect(r->port()));
+  c.send_text("40");
+  ASSERT_TRUE(c.read_text());
+  r.reset();  // stop() + wait()
+  EXPECT_FALSE(c.read_text(1000));
+  EXPECT_EQ(c.closed_code(), 1001);
+}
