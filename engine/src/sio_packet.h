@@ -65,8 +65,49 @@ bool split_array(std::string_view array_json, std::vector<std::string_view>& out
 // their nums are exactly 0..count-1 each once, for an incoming packet with `attachments`.
 bool placeholders_valid(std::string_view json, uint32_t attachments);
 
+// One exact placeholder object `{"_placeholder":true,"num":N}` inside a JSON text:
+// its byte range [begin, end) and N. Whitespace between tokens is tolerated.
+struct Placeholder {
+  size_t begin = 0;
+  size_t end = 0;
+  uint32_t num = 0;
+};
+
+// Walks the placeholders of a (valid) JSON text in textual order, skipping string
+// contents. A `_placeholder` key anywhere other than in an exact placeholder (other keys,
+// other order, a num that is not a small non-negative integer, an escaped spelling) makes
+// the scan stop with bad() set: a JavaScript receiver would still treat such an object as
+// a placeholder, so letting it through would desynchronise attachments. Safe on any input.
+class PlaceholderScanner {
+ public:
+  explicit PlaceholderScanner(std::string_view json) : s_(json) {}
+  bool next(Placeholder& out);  // false at the end or once bad()
+  bool bad() const { return bad_; }
+
+ private:
+  std::string_view s_;
+  size_t pos_ = 0;
+  bool bad_ = false;
+};
+
+// False only when `json` cannot hold a placeholder (no `_placeholder`, no `\u`): lets the
+// common case skip the scan.
+bool may_hold_placeholders(std::string_view json);
+// N when the whole of `json` (whitespace trimmed) is one exact placeholder.
+std::optional<uint32_t> as_placeholder(std::string_view json);
+
+// Whether `json` is one complete JSON text (RFC 8259), as JSON.parse would accept it:
+// big integers and lone \u surrogate escapes included, trailing non-whitespace rejected.
+bool json_valid(std::string_view json);
+
 // JSON string literal for `s` (quotes and escapes added).
 void append_json_string(std::string& out, std::string_view s);
+// The same literal written to raw memory: json_string_size(s) bytes at `out`, returns the
+// end. Escapes like JSON.stringify (\" \\ \b \f \n \r \t, \u00xx for other control
+// characters); other bytes pass through, except invalid UTF-8, which becomes U+FFFD so a
+// text frame can never carry it.
+size_t json_string_size(std::string_view s);
+char* write_json_string(char* out, std::string_view s);
 // Decodes a JSON string literal (with quotes) into UTF-8; nullopt if not a string.
 std::optional<std::string> parse_json_string(std::string_view literal);
 

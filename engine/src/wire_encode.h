@@ -15,7 +15,10 @@ namespace roomcast::detail {
 // `4` + `[5<n>-|2][/nsp,][ackid]["event",args...]`, followed by one binary frame per
 // attachment (raw bytes, no type byte). Binary args become {"_placeholder":true,"num":k}
 // with k in order of appearance; forwarded args have their placeholders renumbered and
-// their attachments carried along.
+// their attachments carried along (a forwarded placeholder whose attachment is missing is
+// written as null). RawJson is copied verbatim: it must be valid JSON without placeholders;
+// an empty one is written as null. Strings are escaped like JSON.stringify; invalid UTF-8
+// in them becomes U+FFFD.
 SharedFrame* encode_event(std::string_view nsp, std::string_view event, std::span<const Arg> args,
                           std::optional<uint64_t> ack_id = std::nullopt, uint32_t initial_refs = 1);
 
