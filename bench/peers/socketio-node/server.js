@@ -1,0 +1,146 @@
+#!/usr/bin/env node
+// Reference implementation of the roomcast demo contract on stock Socket.IO 4.8
+// (default engine, default options). The interop suite is proven against this
+// server first, so any difference with roomcastd is roomcastd's to explain.
+//
+// Usage: node server.js [--port 3000] [--host 127.0.0.1]
+// Resolves socket.io from tests/interop/node_modules (one lockfile for both).
+"use strict";
+
+const path = require("node:path");
+const http = require("node:http");
+const { createRequire } = require("node:module");
+
+function loadSocketIo() {
+  try {
+    return require("socket.io");
+  } catch {
+    const interop = path.resolve(__dirname, "../../../tests/interop/package.json");
+    return createRequire(interop)("socket.io");
+  }
+}
+
+function parseArgs(argv) {
+  const opts = { port: 3000, host: "127.0.0.1" };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const eq = a.indexOf("=");
+    const key = eq >= 0 ? a.slice(0, eq) : a;
+    const val = () => (eq >= 0 ? a.slice(eq + 1) : argv[++i]);
+    if (key === "--port" || key === "-p") opts.port = Number(val());
+    else if (key === "--host") opts.host = val();
+    else if (key === "--shards") val(); // accepted for CLI parity with roomcastd; one process here
+    else if (key === "--help" || key === "-h") {
+      console.log("usage: server.js [--port N] [--host ADDR]");
+      process.exit(0);
+    } else {
+      console.error(`unknown argument: ${a}`);
+      process.exit(2);
+    }
+  }
+  if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) {
+    console.error("bad --port");
+    process.exit(2);
+  }
+  return opts;
+}
+
+// Acks are optional in the contract: a client may emit without one.
+function ackOf(args) {
+  return typeof args[args.length - 1] === "function" ? args.pop() : () => {};
+}
+
+function installDemo(nsp) {
+  nsp.on("connection", (socket) => {
+    socket.on("join", (room, ...rest) => {
+      const ack = ackOf(rest);
+      socket.join(room);
+      ack("ok");
+    });
+    socket.on("leave", (room, ...rest) => {
+      const ack = ackOf(rest);
+      socket.leave(room);
+      ack("ok");
+    });
+    socket.on("publish", (room, ...args) => {
+      nsp.to(room).emit("message", ...args);
+    });
+    socket.on("broadcast", (...args) => {
+      nsp.emit("message", ...args);
+    });
+    socket.on("publish_multi", (rooms, ...args) => {
+      nsp.to(rooms).emit("message", ...args);
+    });
+    socket.on("publish_except", (room, exceptRoom, ...args) => {
+      nsp.to(room).except(exceptRoom).emit("message", ...args);
+    });
+    socket.on("publish_others", (room, ...args) => {
+      socket.to(room).emit("message", ...args);
+    });
+    socket.on("to_id", (id, ...args) => {
+      nsp.to(id).emit("message", ...args);
+    });
+    socket.on("echo", (...args) => {
+      socket.emit("echo", ...args);
+    });
+    socket.on("ack_echo", (...args) => {
+      const ack = ackOf(args);
+      ack(...args);
+    });
+    socket.on("ask", (...args) => {
+      socket.timeout(5000).emit("question", ...args, (err, ...answers) => {
+        if (err) socket.emit("answer", "timeout");
+        else socket.emit("answer", ...answers);
+      });
+    });
+    socket.on("rooms", (...rest) => {
+      ackOf(rest)([...socket.rooms]);
+    });
+    socket.on("disconnect_me", () => {
+      socket.disconnect();
+    });
+    socket.on("whoami", (...rest) => {
+      ackOf(rest)(socket.id);
+    });
+    socket.on("fetch_count", (room, ...rest) => {
+      const ack = ackOf(rest);
+      nsp.in(room).fetchSockets().then(
+        (sockets) => ack(sockets.length),
+        () => ack(-1),
+      );
+    });
+  });
+}
+
+function main() {
+  const { Server } = loadSocketIo();
+  const opts = parseArgs(process.argv.slice(2));
+  const httpServer = http.createServer();
+  const io = new Server(httpServer);
+
+  installDemo(io.of("/"));
+  installDemo(io.of("/chat"));
+  const priv = io.of("/private");
+  priv.use((socket, next) => {
+    const auth = socket.handshake.auth;
+    if (auth && auth.token === "secret") return next();
+    const err = new Error("unauthorized");
+    err.data = { reason: "bad token" };
+    next(err);
+  });
+  installDemo(priv);
+
+  httpServer.listen(opts.port, opts.host, () => {
+    const { address, port } = httpServer.address();
+    console.log(`socketio-node reference listening on ${address}:${port}`);
+  });
+
+  const stop = () => {
+    io.close();
+    setTimeout(() => process.exit(0), 500).unref();
+  };
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+}
+
+main();
