@@ -16,6 +16,8 @@ namespace roomcast::detail {
 struct LocalRef {
   SharedFrame* frame;
   uint32_t refs;
+  bool profiled = false;  // broadcast timing (broadcast_profile.h) wanted for this frame
+  int64_t t_emit = 0, t_dequeued = 0, t_submitted = 0;
 };
 
 class SendQueue {

@@ -14,6 +14,7 @@ namespace roomcast {
 namespace detail {
 
 ServerCore::ServerCore(Server& server, Config config) : server_(server), config_(std::move(config)) {
+  profiling.store(config_.profile_broadcasts);
   if (config_.shards == 0) config_.shards = std::max(1u, std::thread::hardware_concurrency());
   if (config_.recv_buffer_count == 0 || (config_.recv_buffer_count & (config_.recv_buffer_count - 1)))
     throw std::invalid_argument("recv_buffer_count must be a power of two");
@@ -129,7 +130,7 @@ void ServerCore::wait() {
 }
 
 bool ServerCore::dispatch(uint32_t nsp_index, SharedFrame* frame, const std::vector<std::string>& rooms,
-                          const std::vector<std::string>& except) {
+                          const std::vector<std::string>& except, int64_t t_emit, int64_t t_encoded) {
   unsigned n = shard_count();
   for (unsigned i = 0; i < n; ++i) {
     if (!shards_[i]->has_room()) {
@@ -140,7 +141,7 @@ bool ServerCore::dispatch(uint32_t nsp_index, SharedFrame* frame, const std::vec
     }
   }
   // The frame arrives with one reference per shard (see encode); so does the message.
-  auto* msg = new BroadcastMsg{frame, nsp_index, rooms, except, {n}};
+  auto* msg = new BroadcastMsg{frame, nsp_index, rooms, except, {n}, t_emit, t_encoded};
   Shard* self = Shard::current();
   for (unsigned i = 0; i < n; ++i) {
     if (shards_[i].get() == self) continue;
@@ -183,6 +184,23 @@ uint16_t Server::port() const { return core_->port(); }
 unsigned Server::shard_count() const { return core_->config().shards; }
 const Config& Server::config() const { return core_->config(); }
 Namespace* Server::find_or_create_namespace(std::string_view name) { return core_->find_or_create(name); }
+
+std::string Server::latency_profile_json() const {
+  detail::LatencyHistogram::Snapshot merged[detail::kStageCount];
+  uint64_t recipients = 0;
+  for (unsigned i = 0; i < core_->shard_count(); ++i) {
+    const auto& p = core_->shard(i).profile();
+    for (int s = 0; s < detail::kStageCount; ++s) merged[s].merge(p.stages[s].snapshot());
+    recipients += p.recipients.load(std::memory_order_relaxed);
+  }
+  return detail::profile_json(merged, recipients, core_->profiling.load());
+}
+
+void Server::set_profiling(bool on) { core_->profiling.store(on); }
+
+void Server::reset_latency_profile() {
+  core_->on_every_shard([](detail::Shard& s) { s.reset_profile(); });
+}
 
 Stats Server::stats() const {
   Stats s;

@@ -36,10 +36,11 @@ class ServerCore {
   uint16_t port() const { return port_; }
   void log(std::string_view line) const;
   std::atomic<uint64_t> emits_refused{0};  // any thread may refuse an emit
+  std::atomic<bool> profiling{false};
 
   // Hands a broadcast to every shard (the caller's own shard inline). False if refused.
   bool dispatch(uint32_t nsp_index, SharedFrame* frame, const std::vector<std::string>& rooms,
-                const std::vector<std::string>& except);
+                const std::vector<std::string>& except, int64_t t_emit = 0, int64_t t_encoded = 0);
   // Runs f on every shard (the caller's inline). False if refused.
   bool on_every_shard(std::function<void(Shard&)> f);
 

@@ -396,6 +396,16 @@ LocalRef* Shard::new_ref(SharedFrame* f, uint32_t refs) {
 
 void Shard::unref(LocalRef* r) {
   if (--r->refs == 0) {
+    if (r->profiled) {
+      if (r->t_submitted) {
+        const int64_t now = mono_ns();
+        profile_->stages[kComplete].record(now - r->t_submitted);
+        profile_->stages[kTotal].record(now - r->t_emit);
+      } else  // released before its turn's submit (recipient gone): drop the pending mark
+        std::erase(profiled_pending_, r);
+      r->profiled = false;
+      r->t_submitted = 0;
+    }
     r->frame->release();  // the one atomic operation per shard per frame
     ref_pool_.push_back(r);
   }
@@ -442,6 +452,7 @@ ShardNsp& Shard::nsp_state(uint32_t nsp_index) {
 
 void Shard::process_broadcast(BroadcastMsg* msg) {
   counters_.broadcasts.add();
+  const int64_t t_deq = msg->t_emit ? mono_ns() : 0;
   ShardNsp& ns = nsp_state(msg->nsp_index);
   std::string_view rooms_buf[8], except_buf[8];
   std::vector<std::string_view> rooms_big, except_big;
@@ -479,11 +490,24 @@ void Shard::process_broadcast(BroadcastMsg* msg) {
     }
   });
   counters_.deliveries.add(count);
+  if (t_deq) {
+    BroadcastProfile& p = *profile_;
+    p.stages[kEncode].record(msg->t_encoded - msg->t_emit);
+    p.stages[kHandoff].record(t_deq - msg->t_encoded);
+    p.stages[kFanout].record(mono_ns() - t_deq);
+    p.recipients.store(p.recipients.load(std::memory_order_relaxed) + count, std::memory_order_relaxed);
+  }
   if (count == 0) {
     frame->release();
     ref_pool_.push_back(ref);
   } else {
     ref->refs = count;
+    if (t_deq) {
+      ref->profiled = true;
+      ref->t_emit = msg->t_emit;
+      ref->t_dequeued = t_deq;
+      profiled_pending_.push_back(ref);
+    }
   }
   msg->release();
 }
@@ -498,6 +522,16 @@ void Shard::flush_sends() {
     start_send(slot, c);
   }
   dirty_.clear();
+  if (!profiled_pending_.empty()) {
+    // Frames queued behind a send still in flight go out when it completes; their "submit"
+    // mark is this turn's, so the wait shows up in "complete".
+    const int64_t now = mono_ns();
+    for (LocalRef* r : profiled_pending_) {
+      r->t_submitted = now;
+      profile_->stages[kSubmit].record(now - r->t_dequeued);
+    }
+    profiled_pending_.clear();
+  }
 }
 
 void Shard::start_send(uint32_t slot, Conn& c) {

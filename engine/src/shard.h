@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "broadcast_profile.h"
 #include "counters.h"
 #include "roomcast/server.h"
 #include "room_table.h"
@@ -41,6 +42,7 @@ struct BroadcastMsg {
   std::vector<std::string> rooms;
   std::vector<std::string> except;
   std::atomic<uint32_t> refs;  // one per target shard
+  int64_t t_emit = 0, t_encoded = 0;  // set only when profiling
   void release() {
     if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
   }
@@ -110,6 +112,11 @@ class Shard {
   unsigned index() const { return index_; }
   ServerCore& core() { return core_; }
   const ShardCounters& counters() const { return counters_; }
+  const BroadcastProfile& profile() const { return *profile_; }
+  void reset_profile() {  // on this shard's thread; readers keep a valid object
+    for (auto& h : profile_->stages) h.clear();
+    profile_->recipients.store(0, std::memory_order_relaxed);
+  }
 
   void run();                 // the thread body; returns after stop
   void request_stop();        // any thread
@@ -218,6 +225,8 @@ class Shard {
   int64_t accept_rearm_ms_ = 0;
   int64_t now_ms_ = 0;
   ShardCounters counters_;
+  std::unique_ptr<BroadcastProfile> profile_ = std::make_unique<BroadcastProfile>();
+  std::vector<LocalRef*> profiled_pending_;  // profiled frames waiting for this turn's submit
 
   LocalRef* new_ref(SharedFrame* f, uint32_t refs);
   void unref(LocalRef* r);

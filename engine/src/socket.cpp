@@ -113,8 +113,11 @@ void Next::refuse(std::string_view message, std::string_view data_json) const {
 
 bool Broadcast::emit_args(std::string_view event, std::span<const Arg> args) const {
   auto& core = nsp_->server().core();
+  const bool profile = core.profiling.load(std::memory_order_relaxed);
+  const int64_t t_emit = profile ? detail::mono_ns() : 0;
   SharedFrame* frame = detail::encode_event(nsp_->name(), event, args, std::nullopt, core.shard_count());
-  return core.dispatch(nsp_->index_, frame, rooms_, except_);
+  const int64_t t_encoded = profile ? detail::mono_ns() : 0;
+  return core.dispatch(nsp_->index_, frame, rooms_, except_, t_emit, t_encoded);
 }
 
 void Broadcast::sockets_join(std::string_view room) const {

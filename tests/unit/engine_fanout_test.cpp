@@ -163,3 +163,30 @@ TEST(EngineFanout, UnionExceptAndSelfExclusionAcrossShards) {
   server.stop();
   server.wait();
 }
+
+TEST(EngineFanout, ProfilerRecordsEveryStageOfEachBroadcast) {
+  roomcast::Config cfg = test_config(2);
+  cfg.profile_broadcasts = true;
+  roomcast::Server server(cfg);
+  install(server);
+  server.start();
+  std::vector<std::unique_ptr<WsTestClient>> members;
+  for (int i = 0; i < 16; ++i) {  // 16 members: both shards have some (p = 1 - 2^-15)
+    members.push_back(std::make_unique<WsTestClient>());
+    ASSERT_TRUE(connect_and_join(*members.back(), server.port(), "r"));
+  }
+  for (int i = 0; i < 20; ++i) server.of("/").to("r").emit("m", i);
+  for (auto& m : members)
+    for (int i = 0; i < 20; ++i) ASSERT_TRUE(m->read_text());
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  std::string json = server.latency_profile_json();
+  // 20 broadcasts reach both shards: 40 shard-level records of every stage.
+  EXPECT_NE(json.find("\"broadcasts\":40,"), std::string::npos) << json;
+  EXPECT_NE(json.find("\"recipients\":320,"), std::string::npos) << json;
+  EXPECT_NE(json.find("\"total\":{\"count\":40,"), std::string::npos) << json;
+  server.reset_latency_profile();
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_NE(server.latency_profile_json().find("\"broadcasts\":0,"), std::string::npos);
+  server.stop();
+  server.wait();
+}

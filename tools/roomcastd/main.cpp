@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <thread>
 
+#include "admin_http.h"
 #include "demo_app.h"
 #include "roomcast/server.h"
 
@@ -12,6 +13,8 @@ int main(int argc, char** argv) {
   roomcast::Config cfg;
   std::vector<std::string> namespaces = {"/", "/chat"};
   bool quiet = false;
+  uint16_t admin_port = 0;
+  std::string admin_address = "127.0.0.1";
 
   CLI::App app{"roomcastd: a Socket.IO v5 server on sharded io_uring loops, serving the demo app"};
   app.add_option("--address", cfg.address, "listen address (IPv4 or IPv6 literal)")->capture_default_str();
@@ -26,6 +29,9 @@ int main(int argc, char** argv) {
   app.add_option("--max-payload", cfg.max_payload, "largest incoming message, bytes")->capture_default_str();
   app.add_option("--max-send-queue", cfg.max_send_queue_bytes, "bytes queued per connection before 'slow consumer'")->capture_default_str();
   app.add_option("--max-connections-per-shard", cfg.max_connections_per_shard, "connections per shard (fixed-file table size)")->capture_default_str();
+  app.add_flag("--profile", cfg.profile_broadcasts, "time broadcasts stage by stage (see /debug/latency)");
+  app.add_option("--admin-port", admin_port, "admin HTTP endpoint port (0 = off): /debug/latency, /metrics")->capture_default_str();
+  app.add_option("--admin-address", admin_address, "admin endpoint address")->capture_default_str();
   app.add_flag("--quiet", quiet, "no log lines");
   CLI11_PARSE(app, argc, argv);
   if (quiet) cfg.log = [](std::string_view) {};
@@ -52,6 +58,18 @@ int main(int argc, char** argv) {
               ".on('connect',function(){this.emit('join','room1',()=>this.emit('publish','room1','hi'))})"
               ".on('message',m=>{console.log(m);process.exit(0)})\"\n",
               cfg.address.c_str(), server.port());
+  std::unique_ptr<roomcastd::AdminHttp> admin;
+  if (admin_port) {
+    try {
+      admin = std::make_unique<roomcastd::AdminHttp>(server, admin_address, admin_port);
+      std::printf("admin endpoint on http://%s:%u/debug/latency\n", admin_address.c_str(), admin->port());
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "roomcastd: %s\n", e.what());
+      server.stop();
+      server.wait();
+      return 1;
+    }
+  }
   std::fflush(stdout);
 
   std::thread waiter([&] {

@@ -25,6 +25,9 @@ struct Config {
   uint32_t max_connections_per_shard = 16384;  // also the fixed-file table size per ring
   size_t max_shard_queue = 1 << 16;    // cross-shard tasks waiting per shard; emit refuses beyond
 
+  // Per-stage broadcast timing (Server::latency_profile_json); can also be toggled at run time.
+  bool profile_broadcasts = false;
+
   uint32_t recv_buffer_size = 16384;   // provided-buffer ring: bytes per buffer
   uint32_t recv_buffer_count = 512;    // buffers per shard (power of two)
 

@@ -282,6 +282,12 @@ class Server {
   void run() { start(); wait(); }
 
   uint16_t port() const;       // the bound port (after start)
+
+  // Broadcast latency profile, stage by stage (see Config::profile_broadcasts), merged over
+  // shards, as JSON. Profiling can be switched at run time; reset clears every shard's data.
+  std::string latency_profile_json() const;
+  void set_profiling(bool on);
+  void reset_latency_profile();
   unsigned shard_count() const;
   Stats stats() const;
   const Config& config() const;
