@@ -26,6 +26,7 @@ std::optional<Args> Args::from_array(std::string array_json, size_t skip,
   for (size_t i = skip; i < parts.size(); ++i) {
     a.items_.push_back(Item{size_t(parts[i].data() - array_json.data()), parts[i].size()});
   }
+  if (skip > 0 && !parts.empty()) a.head_ = Item{size_t(parts[0].data() - array_json.data()), parts[0].size()};
   a.text_ = std::move(array_json);  // offsets, not pointers, so moving the text is fine
   a.attachments_ = std::move(attachments);
   return a;

@@ -228,13 +228,12 @@ void Shard::dispatch_packet(uint32_t slot, Conn& c, PendingBinary& p) {
   switch (type) {
     case sio::Type::Event:
     case sio::Type::BinaryEvent: {
-      // The event name is the array's first element: a string, or a number (spec allows it).
-      std::vector<std::string_view> items;
-      if (!sio::split_array(p.data, items) || items.empty()) return;
-      auto lit = sio::parse_json_string(items[0]);
-      std::string name = lit ? *lit : std::string(items[0]);
       auto args = Args::from_array(std::move(p.data), 1, std::move(p.attachments));
       if (!args) return;
+      // The event name is the array's first element: a string, or a number (spec allows it).
+      std::string_view head = args->skipped_head();
+      auto lit = sio::parse_json_string(head);
+      std::string name = lit ? *lit : std::string(head);
       Ack ack;
       if (p.ack_id) {
         ack.shard_ = this;

@@ -185,3 +185,16 @@ TEST(Arg, CopiesOwnTheirDigits) {
   EXPECT_EQ(other.text(), "12345");
   EXPECT_EQ(other.kind(), Arg::Kind::Json);
 }
+
+TEST(ArgsHead, SkippedFirstElementIsKeptRaw) {
+  auto a = roomcast::Args::from_array(R"(["ev\"x", 1, {"k":2}])", 1);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->skipped_head(), R"("ev\"x")");
+  EXPECT_EQ(a->size(), 2u);
+  auto n = roomcast::Args::from_array("[42]", 1);
+  ASSERT_TRUE(n);
+  EXPECT_EQ(n->skipped_head(), "42");
+  EXPECT_TRUE(n->empty());
+  auto none = roomcast::Args::from_array("[1,2]", 0);
+  EXPECT_EQ(none->skipped_head(), "");
+}

@@ -99,6 +99,9 @@ class Args {
   static std::optional<Args> from_array(std::string array_json, size_t skip,
                                         std::vector<std::string> attachments = {});
 
+  // Raw JSON of the array's first element when from_array skipped it (an event's name).
+  std::string_view skipped_head() const { return item(head_); }
+
   size_t size() const { return items_.size(); }
   bool empty() const { return items_.empty(); }
   std::string_view raw(size_t i) const { return item(items_.at(i)); }
@@ -125,6 +128,7 @@ class Args {
     size_t size;
   };
   std::string_view item(Item it) const { return std::string_view(text_).substr(it.offset, it.size); }
+  Item head_{0, 0};
 
   std::string text_;
   std::vector<Item> items_;
