@@ -112,12 +112,9 @@ function installDemo(nsp) {
   });
 }
 
-function main() {
-  const { Server } = loadSocketIo();
-  const opts = parseArgs(process.argv.slice(2));
-  const httpServer = http.createServer();
-  const io = new Server(httpServer);
-
+// The namespaces of the contract; shared with the uWebSockets.js peer so both
+// Node peers serve exactly the same application.
+function installApp(io) {
   installDemo(io.of("/"));
   installDemo(io.of("/chat"));
   const priv = io.of("/private");
@@ -129,6 +126,14 @@ function main() {
     next(err);
   });
   installDemo(priv);
+}
+
+function main() {
+  const { Server } = loadSocketIo();
+  const opts = parseArgs(process.argv.slice(2));
+  const httpServer = http.createServer();
+  const io = new Server(httpServer);
+  installApp(io);
 
   httpServer.listen(opts.port, opts.host, () => {
     const { address, port } = httpServer.address();
@@ -143,4 +148,6 @@ function main() {
   process.on("SIGINT", stop);
 }
 
-main();
+module.exports = { installApp, installDemo, parseArgs };
+
+if (require.main === module) main();

@@ -1,0 +1,44 @@
+// Cost of recording one latency sample in the bench harness's histogram (on the receive
+// path of every delivered message), and of a percentile query.
+#include <benchmark/benchmark.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "../harness/histogram.h"
+
+using roomcast::bench::Histogram;
+
+static void BM_HistogramRecord(benchmark::State& state) {
+  std::mt19937_64 rng(1);
+  std::lognormal_distribution<double> d(std::log(50'000.0), 1.0);
+  std::vector<uint64_t> values(4096);
+  for (auto& v : values) v = uint64_t(d(rng));
+  Histogram h;
+  size_t i = 0;
+  for (auto _ : state) {
+    h.record(values[i++ & 4095]);
+    benchmark::DoNotOptimize(h);
+  }
+  state.SetItemsProcessed(int64_t(state.iterations()));
+}
+BENCHMARK(BM_HistogramRecord);
+
+static void BM_HistogramPercentile(benchmark::State& state) {
+  std::mt19937_64 rng(2);
+  Histogram h;
+  for (int i = 0; i < 1'000'000; ++i) h.record(rng() % 100'000'000);
+  for (auto _ : state) benchmark::DoNotOptimize(h.percentile(99.9));
+}
+BENCHMARK(BM_HistogramPercentile);
+
+static void BM_HistogramMerge(benchmark::State& state) {
+  Histogram a, b;
+  for (int i = 0; i < 1000; ++i) b.record(uint64_t(i) * 1000);
+  for (auto _ : state) {
+    a.merge(b);
+    benchmark::DoNotOptimize(a);
+  }
+}
+BENCHMARK(BM_HistogramMerge);
