@@ -1,3 +1,4 @@
+#include "admin_client.h"
 #include "coordinator.h"
 
 #include <sched.h>
@@ -179,6 +180,10 @@ int run_benchmark(const Options& opt, RunPlan& plan, Result& out) {
       if (!sampled_a && now >= warm_end) {
         sampled_a = true;
         window_a = now;
+        if (!opt.profile_url.empty()) {  // the server's stages cover exactly the measured window
+          admin_request(opt.profile_url, "POST", "/debug/profiling?on=1");
+          admin_request(opt.profile_url, "POST", "/debug/latency/reset");
+        }
         harness_cpu_a = cpu_of(children);
         if (opt.server_pid) {
           const ProcSample p = sample_process(opt.server_pid);
@@ -193,6 +198,11 @@ int run_benchmark(const Options& opt, RunPlan& plan, Result& out) {
       if (!sampled_b && now >= meas_end) {
         sampled_b = true;
         window_b = now;
+        if (!opt.profile_url.empty()) {
+          auto body = admin_request(opt.profile_url, "GET", "/debug/latency");
+          out.server_profile = body ? *body : std::string();
+          if (!body) std::fprintf(stderr, "roomcast-bench: no profile from %s\n", opt.profile_url.c_str());
+        }
         out.harness_cpu_percent = percent(cpu_of(children) - harness_cpu_a, window_b - window_a);
         if (opt.server_pid) {
           const ProcSample p = sample_process(opt.server_pid);

@@ -43,6 +43,12 @@ class JsonWriter {
     out_ += v ? "true" : "false";
     return *this;
   }
+  // A value that is already JSON text (e.g. the server's profile), inserted verbatim.
+  JsonWriter& raw(std::string_view key, std::string_view json) {
+    sep(key);
+    out_ += json;
+    return *this;
+  }
   JsonWriter& null(std::string_view key) {
     sep(key);
     out_ += "null";

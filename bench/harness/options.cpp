@@ -57,6 +57,9 @@ int parse_options(int argc, char** argv, Options& o) {
                  "local addresses to bind outgoing connections to, in turn (comma-separated); "
                  "each address gives another ~28k ephemeral ports")
       ->delimiter(',');
+  app.add_option("--profile", o.profile_url,
+                 "roomcastd admin URL (e.g. http://127.0.0.1:9100): switch its broadcast profiler on, reset it at "
+                 "the start of the measured window, and print its stage breakdown next to client latency");
   app.add_option("--server-pid", o.server_pid, "sample this process's CPU and RSS")
       ->check(CLI::PositiveNumber);
   app.add_option("--json", o.json_file, "write the result as JSON to this file");

@@ -29,6 +29,7 @@ struct Options {
   uint32_t procs = 1;
   std::vector<std::string> source_addrs;
   int server_pid = 0;
+  std::string profile_url;  // roomcastd admin endpoint, e.g. http://127.0.0.1:9100
   std::string json_file;
   std::string label;
   bool progress = true;

@@ -1,3 +1,4 @@
+#include "admin_client.h"
 #include "report.h"
 
 #include <cstdio>
@@ -115,6 +116,8 @@ void print_table(const Options& o, const Result& r) {
     else
       std::printf("  server       pid %d could not be sampled\n", o.server_pid);
   }
+  // Where the client-observed latency went inside the server (roomcastd --profile).
+  if (!r.server_profile.empty()) print_server_profile(r.server_profile);
   std::printf("  harness      CPU %.1f%% over the window (100%% = one core); %s MB in, %s MB out",
               r.harness_cpu_percent, group(c.bytes_in >> 20).c_str(), group(c.bytes_out >> 20).c_str());
   if (c.publish_deferred) std::printf("; publishes deferred (send queue full) %s", group(c.publish_deferred).c_str());
@@ -165,6 +168,8 @@ std::string result_json(const Options& o, const Result& r) {
       .num("duplicates", c.duplicates).num("order_violations", c.order_violations)
       .num("foreign", c.foreign).num("malformed", c.malformed).num("other_events", c.other_events)
       .num("publisher_stalls", c.stalls).end_object();
+  if (!r.server_profile.empty())
+    j.raw("server_profile", r.server_profile);
   if (o.server_pid && r.server_sampled)
     j.begin_object("server").num("pid", uint64_t(o.server_pid)).num("cpu_percent", r.server_cpu_percent)
         .num("rss_peak_kb", r.server_rss_peak_kb).num("vm_hwm_kb", r.server_hwm_kb).end_object();

@@ -20,6 +20,7 @@ enum ExitCode : int {
 };
 
 struct Result {
+  std::string server_profile;  // roomcastd's /debug/latency JSON for the measured window ('' if none)
   Counters totals;
   Histogram latency;  // ns, publishes whose (intended) send time is in the measured window
   Histogram connect;  // ns, TCP connect to namespace CONNECT ack
