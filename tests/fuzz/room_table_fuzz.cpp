@@ -1,6 +1,7 @@
 // Differential fuzzing of RoomTable against a naive model. The input is a program: each op
 // is an opcode byte and its operand bytes, over alphabets small enough that ids collide,
 // rooms share names with ids, and rooms empty out and come back. Any disagreement aborts.
+#include "room_model.h"
 #include "room_table.h"
 
 #include <cstdio>
@@ -42,87 +43,29 @@ void check(bool ok, const char* what) {
   if (!ok) mismatch(what);
 }
 
-struct Model {
-  std::map<uint32_t, std::string> id_of;
-  std::map<std::string, uint32_t> slot_of;
-  std::map<std::string, std::set<uint32_t>> rooms;
-  std::map<uint32_t, std::vector<std::string>> joined;
-
-  bool member(uint32_t s) const { return id_of.count(s) != 0; }
-  void add(uint32_t s, std::string_view id) {
-    if (s >= RoomTable::kSlotLimit || member(s) || slot_of.count(std::string(id)) != 0) return;
-    id_of[s] = id;
-    slot_of[std::string(id)] = s;
-    joined[s];
-  }
-  void remove(uint32_t s) {
-    if (!member(s)) return;
-    for (const auto& r : joined[s]) {
-      rooms[r].erase(s);
-      if (rooms[r].empty()) rooms.erase(r);
-    }
-    slot_of.erase(id_of[s]);
-    id_of.erase(s);
-    joined.erase(s);
-  }
-  bool join(uint32_t s, std::string_view r) {
-    if (!member(s)) return false;
-    if (id_of[s] != r && rooms[std::string(r)].insert(s).second) joined[s].emplace_back(r);
-    return true;
-  }
-  void leave(uint32_t s, std::string_view r) {
-    auto it = rooms.find(std::string(r));
-    if (!member(s) || it == rooms.end() || it->second.erase(s) == 0) return;
-    auto& list = joined[s];
-    for (auto pos = list.begin(); pos != list.end(); ++pos) {
-      if (*pos == r) {
-        list.erase(pos);
-        break;
-      }
-    }
-    if (it->second.empty()) rooms.erase(it);
-  }
-  void add_matches(std::string_view name, std::set<uint32_t>& out) const {
-    if (auto it = rooms.find(std::string(name)); it != rooms.end())
-      out.insert(it->second.begin(), it->second.end());
-    if (auto it = slot_of.find(std::string(name)); it != slot_of.end()) out.insert(it->second);
-  }
-  std::vector<uint32_t> broadcast(const std::vector<std::string_view>& to,
-                                  const std::vector<std::string_view>& except) const {
-    std::set<uint32_t> target, excluded;
-    if (to.empty()) {
-      for (const auto& [s, id] : id_of) target.insert(s);
-    }
-    for (auto n : to) add_matches(n, target);
-    for (auto n : except) add_matches(n, excluded);
-    std::vector<uint32_t> out;
-    for (uint32_t s : target)
-      if (excluded.count(s) == 0) out.push_back(s);
-    return out;
-  }
-};
+using roomcast::testing::Model;
 
 void compare_state(const RoomTable& t, const Model& m) {
-  check(t.member_count() == m.id_of.size(), "member_count");
+  check(t.member_count() == m.ids.size(), "member_count");
   check(t.room_count() == m.rooms.size(), "room_count");
   for (uint32_t s = 0; s < kSlots; ++s) {
     check(t.is_member(s) == m.member(s), "is_member");
     std::vector<std::string> want;
     if (m.member(s)) {
-      want.push_back(m.id_of.at(s));
+      want.push_back(m.ids.at(s));
       for (const auto& r : m.joined.at(s)) want.push_back(r);
     }
     check(t.rooms_of(s) == want, "rooms_of");
-    check(t.id_of(s) == (m.member(s) ? std::string_view(m.id_of.at(s)) : std::string_view{}),
+    check(t.id_of(s) == (m.member(s) ? std::string_view(m.ids.at(s)) : std::string_view{}),
           "id_of");
   }
   for (size_t i = 0; i < kIds; ++i) {
-    auto it = m.slot_of.find(names()[i]);
-    check(t.slot_of(names()[i]) == (it == m.slot_of.end() ? -1 : int64_t{it->second}), "slot_of");
+    auto it = m.by_id.find(names()[i]);
+    check(t.slot_of(names()[i]) == (it == m.by_id.end() ? -1 : int64_t{it->second}), "slot_of");
   }
   std::set<std::string> names;
   for (const auto& [r, slots] : m.rooms) names.insert(r);
-  for (const auto& [id, s] : m.slot_of) names.insert(id);
+  for (const auto& [id, s] : m.by_id) names.insert(id);
   check(t.all_rooms() == std::vector<std::string>(names.begin(), names.end()), "all_rooms");
 }
 
