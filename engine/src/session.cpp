@@ -186,17 +186,12 @@ void Shard::on_sio_packet(uint32_t slot, Conn& c, std::string_view text) {
     close_conn(slot, c, ws::close_code::kNormal, "parse error");
     return;
   }
-  auto pb = std::make_unique<PendingBinary>();
-  pb->type = uint8_t(p.type);
-  pb->nsp = std::string(p.nsp);
-  pb->ack_id = p.ack_id;
-  pb->data = std::string(p.data);
-  pb->expected = p.attachments;
-  if (p.attachments > 0) {
-    c.pending_binary = std::move(pb);
+  PendingBinary pb{uint8_t(p.type), std::string(p.nsp), p.ack_id, std::string(p.data), p.attachments, {}};
+  if (p.attachments > 0) {  // only a binary packet waits for its attachments on the heap
+    c.pending_binary = std::make_unique<PendingBinary>(std::move(pb));
     return;
   }
-  dispatch_packet(slot, c, *pb);
+  dispatch_packet(slot, c, pb);
 }
 
 Socket* Shard::socket_of(Conn& c, uint32_t nsp_index) {

@@ -411,22 +411,28 @@ void Shard::unref(LocalRef* r) {
   }
 }
 
-void Shard::queue_frame(uint32_t slot, Conn& c, SharedFrame* frame, uint32_t) {
-  if (c.state == ConnState::Free || c.fd_closing) {
-    frame->release();
-    return;
-  }
-  c.q.push(new_ref(frame, 1));
-  c.queued_bytes += frame->size();
-  counters_.deliveries.add();
+// The per-recipient step, shared by single sends and the broadcast loop: a pointer push, a
+// byte count, a flush-list entry the first time this turn, and the send-queue bound.
+inline void Shard::enqueue(uint32_t slot, Conn& c, LocalRef* ref, size_t size, size_t limit) {
+  c.q.push(ref);
+  c.queued_bytes += size;
   if (!c.dirty) {
     c.dirty = true;
     dirty_.push_back(slot);
   }
-  if (c.queued_bytes > core_.config().max_send_queue_bytes && !c.slow && c.state == ConnState::Open) {
+  if (c.queued_bytes > limit && !c.slow && c.state == ConnState::Open) {
     c.slow = true;
     to_close_.push_back(slot);
   }
+}
+
+void Shard::queue_frame(uint32_t slot, Conn& c, SharedFrame* frame) {
+  if (c.state == ConnState::Free || c.fd_closing) {
+    frame->release();
+    return;
+  }
+  counters_.deliveries.add();
+  enqueue(slot, c, new_ref(frame, 1), frame->size(), core_.config().max_send_queue_bytes);
 }
 
 void Shard::send_frame(uint32_t slot, uint32_t gen, SharedFrame* frame) {
@@ -477,17 +483,8 @@ void Shard::process_broadcast(BroadcastMsg* msg) {
   ns.rooms.for_each_recipient(rooms, except, [&](uint32_t slot) {
     Conn& c = *conns_[slot];
     if (c.state != ConnState::Open || c.slow) return;
-    c.q.push(ref);
-    c.queued_bytes += size;
+    enqueue(slot, c, ref, size, limit);
     ++count;
-    if (!c.dirty) {
-      c.dirty = true;
-      dirty_.push_back(slot);
-    }
-    if (c.queued_bytes > limit) {
-      c.slow = true;
-      to_close_.push_back(slot);
-    }
   });
   counters_.deliveries.add(count);
   if (t_deq) {

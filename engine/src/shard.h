@@ -59,7 +59,6 @@ enum class ConnState : uint8_t { Free, Http, Open, Closing };
 // Binary packet waiting for its attachments.
 struct PendingBinary {
   uint8_t type;            // sio::Type
-  uint32_t nsp_index;
   std::string nsp;
   std::optional<uint64_t> ack_id;
   std::string data;        // the packet's JSON text
@@ -185,7 +184,7 @@ class Shard {
   // `reason` for their disconnect handlers.
   void close_conn(uint32_t slot, Conn& c, uint16_t code, std::string_view reason);
   void send_text(uint32_t slot, Conn& c, std::string_view eio_text);
-  void queue_frame(uint32_t slot, Conn& c, SharedFrame* frame, uint32_t refs_already_counted = 0);
+  void queue_frame(uint32_t slot, Conn& c, SharedFrame* frame);
   void disconnect_sockets_of(uint32_t slot, Conn& c, std::string_view reason);
   void connect_namespace(uint32_t slot, Conn& c, std::string_view nsp, std::string_view auth);
   void finish_connect(uint32_t slot, Conn& c, Socket* s);
@@ -229,6 +228,7 @@ class Shard {
   std::vector<LocalRef*> profiled_pending_;  // profiled frames waiting for this turn's submit
 
   LocalRef* new_ref(SharedFrame* f, uint32_t refs);
+  void enqueue(uint32_t slot, Conn& c, LocalRef* ref, size_t size, size_t limit);
   void unref(LocalRef* r);
 };
 
