@@ -220,6 +220,7 @@ Stats Server::stats() const {
     s.deliveries += c.deliveries.get();
     s.bytes_sent += c.bytes_sent.get();
     s.handler_exceptions += c.handler_exceptions.get();
+    for (size_t f = 0; f < kFaultCount; ++f) s.faults[f] += c.faults[f].get();
   }
   return s;
 }

@@ -29,6 +29,7 @@
 
 #include "roomcast/args.h"
 #include "roomcast/config.h"
+#include "roomcast/faults.h"
 
 namespace roomcast {
 
@@ -80,6 +81,8 @@ struct Stats {
   uint64_t bytes_sent = 0;
   uint64_t emits_refused = 0;          // emit refused: a shard queue was full
   uint64_t handler_exceptions = 0;
+  uint64_t faults[kFaultCount] = {};   // refused input by reason (roomcast/faults.h)
+  uint64_t fault(Fault f) const { return faults[size_t(f)]; }
 };
 
 using EventHandler = std::function<void(Socket&, const Args&, Ack)>;
