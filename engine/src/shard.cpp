@@ -181,16 +181,10 @@ void Shard::run() {
   while (true) {
     now_ms_ = steady_ms();
     if (stop_requested_.load(std::memory_order_relaxed) && !stopping_) {
-      stopping_ = true;
-      stop_deadline = now_ms_ + 2000;
       io_uring_sqe* s = sqe();
       io_uring_prep_cancel64(s, tag(kAccept), 0);
       io_uring_sqe_set_data64(s, 0);
-      for (uint32_t slot = 0; slot < conns_.size(); ++slot) {
-        Conn& c = *conns_[slot];
-        if (c.state == ConnState::Open || c.state == ConnState::Http)
-          close_conn(slot, c, ws::close_code::kGoingAway, "server shutting down");
-      }
+      stop_deadline = begin_shutdown();
     }
     drain_tasks();
     run_timers();

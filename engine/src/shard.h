@@ -168,6 +168,7 @@ class Shard {
   void begin_close(uint32_t slot, Conn& c);
   void maybe_free(uint32_t slot, Conn& c);
   void run_timers();
+  int64_t begin_shutdown();  // shard_shutdown.cpp; returns the deadline
   io_uring_sqe* sqe();
   void recycle_buffer(uint16_t bid);
 

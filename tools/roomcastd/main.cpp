@@ -1,5 +1,6 @@
 // roomcastd: the standalone server, a thin main over the library with the demo app.
 #include <CLI/CLI.hpp>
+#include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <pthread.h>
@@ -26,6 +27,8 @@ int main(int argc, char** argv) {
   app.add_option("--ping-timeout", cfg.ping_timeout_ms, "Engine.IO ping timeout, ms")->capture_default_str();
   app.add_option("--connect-timeout", cfg.connect_timeout_ms, "close connections that join no namespace, ms")->capture_default_str();
   app.add_option("--handshake-timeout", cfg.handshake_timeout_ms, "close TCP connections without an upgrade request, ms")->capture_default_str();
+  app.add_option("--shutdown-timeout", cfg.shutdown_timeout_ms,
+                 "on SIGTERM/SIGINT: time to flush queued messages before cutting clients, ms")->capture_default_str();
   app.add_option("--max-payload", cfg.max_payload, "largest incoming message, bytes")->capture_default_str();
   app.add_option("--max-send-queue", cfg.max_send_queue_bytes, "bytes queued per connection before 'slow consumer'")->capture_default_str();
   app.add_option("--max-connections-per-shard", cfg.max_connections_per_shard, "connections per shard (fixed-file table size)")->capture_default_str();
@@ -72,13 +75,18 @@ int main(int argc, char** argv) {
   }
   std::fflush(stdout);
 
+  std::atomic<bool> stopped_by_itself{false};
   std::thread waiter([&] {
     int sig = 0;
-    sigwait(&sigs, &sig);
+    if (sigwait(&sigs, &sig) == 0 && (sig == SIGTERM || sig == SIGINT) && !stopped_by_itself) {
+      std::fprintf(stderr, "roomcastd: %s: closing connections (up to %u ms)\n", sig == SIGTERM ? "SIGTERM" : "SIGINT",
+                   server.config().shutdown_timeout_ms);
+    }
     server.stop();
   });
   server.wait();
   // The server stopped for another reason (or the signal came): unblock the waiter.
+  stopped_by_itself = true;
   pthread_kill(waiter.native_handle(), SIGTERM);
   waiter.join();
   auto st = server.stats();
