@@ -130,7 +130,8 @@ void ServerCore::wait() {
 }
 
 bool ServerCore::dispatch(uint32_t nsp_index, SharedFrame* frame, const std::vector<std::string>& rooms,
-                          const std::vector<std::string>& except, int64_t t_emit, int64_t t_encoded) {
+                          const std::vector<std::string>& except, int64_t t_emit, int64_t t_encoded,
+                          bool is_volatile) {
   unsigned n = shard_count();
   for (unsigned i = 0; i < n; ++i) {
     if (!shards_[i]->has_room()) {
@@ -141,7 +142,7 @@ bool ServerCore::dispatch(uint32_t nsp_index, SharedFrame* frame, const std::vec
     }
   }
   // The frame arrives with one reference per shard (see encode); so does the message.
-  auto* msg = new BroadcastMsg{frame, nsp_index, rooms, except, {n}, t_emit, t_encoded};
+  auto* msg = new BroadcastMsg{frame, nsp_index, rooms, except, {n}, t_emit, t_encoded, is_volatile};
   Shard* self = Shard::current();
   for (unsigned i = 0; i < n; ++i) {
     if (shards_[i].get() == self) continue;
@@ -220,6 +221,7 @@ Stats Server::stats() const {
     s.deliveries += c.deliveries.get();
     s.bytes_sent += c.bytes_sent.get();
     s.handler_exceptions += c.handler_exceptions.get();
+    s.volatile_drops += c.volatile_drops.get();
     for (size_t f = 0; f < kFaultCount; ++f) s.faults[f] += c.faults[f].get();
   }
   return s;

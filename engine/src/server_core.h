@@ -40,7 +40,8 @@ class ServerCore {
 
   // Hands a broadcast to every shard (the caller's own shard inline). False if refused.
   bool dispatch(uint32_t nsp_index, SharedFrame* frame, const std::vector<std::string>& rooms,
-                const std::vector<std::string>& except, int64_t t_emit = 0, int64_t t_encoded = 0);
+                const std::vector<std::string>& except, int64_t t_emit = 0, int64_t t_encoded = 0,
+                bool is_volatile = false);
   // Runs f on every shard (the caller's inline). False if refused.
   bool on_every_shard(std::function<void(Shard&)> f);
 

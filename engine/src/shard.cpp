@@ -477,6 +477,7 @@ void Shard::process_broadcast(BroadcastMsg* msg) {
   ns.rooms.for_each_recipient(rooms, except, [&](uint32_t slot) {
     Conn& c = *conns_[slot];
     if (c.state != ConnState::Open || c.slow) return;
+    if (msg->is_volatile && skip_volatile(c, size)) return;
     enqueue(slot, c, ref, size, limit);
     ++count;
   });

@@ -43,6 +43,7 @@ struct BroadcastMsg {
   std::vector<std::string> except;
   std::atomic<uint32_t> refs;  // one per target shard
   int64_t t_emit = 0, t_encoded = 0;  // set only when profiling
+  bool is_volatile = false;           // Broadcast::volatile_()
   void release() {
     if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
   }
@@ -138,6 +139,9 @@ class Shard {
   std::vector<std::string> socket_rooms(const Socket& s);
   void socket_disconnect(Socket& s, bool close_connection, std::string_view reason, bool notify_client);
   void socket_emit(Socket& s, SharedFrame* frame);
+  // Volatile emits (shard_volatile.cpp): true if `c` is too backed up to take `size` more
+  // bytes of droppable data; counts the drop.
+  bool skip_volatile(const Conn& c, size_t size);
   void middleware_done(uint32_t slot, uint32_t gen, uint32_t nsp_index, uint32_t step, bool accepted,
                        std::string message, std::string data_json);
   void run_middleware(uint32_t slot, Conn& c, Socket& s, uint32_t step);

@@ -33,6 +33,7 @@ std::string stats_json(const roomcast::Stats& s) {
   add("bytes_sent", s.bytes_sent);
   add("emits_refused", s.emits_refused);
   add("handler_exceptions", s.handler_exceptions);
+  add("volatile_drops", s.volatile_drops);
   for (size_t f = 0; f < roomcast::kFaultCount; ++f)
     add((std::string("fault_") + roomcast::fault_name(roomcast::Fault(f))).c_str(), s.faults[f]);
   return o + "}";

@@ -23,6 +23,9 @@ struct Config {
   size_t max_payload = 1'000'000;      // largest incoming message (WebSocket close 1009)
   uint32_t max_attachments = 10;       // binary attachments per packet
   size_t max_send_queue_bytes = 1 << 20;  // per connection; beyond it: "slow consumer"
+  // Soft limit for volatile emits: a connection with more than this queued skips them
+  // (Stats::volatile_drops) instead of growing towards max_send_queue_bytes.
+  size_t volatile_queue_bytes = 64 << 10;
   uint32_t max_connections_per_shard = 16384;  // also the fixed-file table size per ring
   size_t max_shard_queue = 1 << 16;    // cross-shard tasks waiting per shard; emit refuses beyond
 
