@@ -222,6 +222,7 @@ Stats Server::stats() const {
     s.bytes_sent += c.bytes_sent.get();
     s.handler_exceptions += c.handler_exceptions.get();
     s.volatile_drops += c.volatile_drops.get();
+    s.connections_reset += c.connections_reset.get();
     for (size_t f = 0; f < kFaultCount; ++f) s.faults[f] += c.faults[f].get();
   }
   return s;

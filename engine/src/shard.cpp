@@ -196,6 +196,7 @@ void Shard::run() {
         if (c.state != ConnState::Open) continue;
         counters_.slow_consumer_disconnects.add();
         log("slow consumer disconnected: " + c.peer);
+        abort_conn(slot, c);
         close_conn(slot, c, 0, "slow consumer");
       }
     }
@@ -601,14 +602,18 @@ void Shard::on_send(uint32_t slot, uint32_t gen, int res) {
 
 // ---------------------------------------------------------------- closing
 
-void Shard::begin_close(uint32_t slot, Conn& c) {
+void Shard::begin_close(uint32_t slot, Conn& c, bool reset) {
   if (c.fd_closing) return;
   c.fd_closing = true;
   // Shutdown ends the multishot recv (it completes with 0) and fails a pending send; the
-  // hard link makes the close run even if shutdown fails (peer already gone).
+  // hard link makes the close run even if shutdown fails (peer already gone). A reset must
+  // not send a FIN first, so it cancels the recv and send instead.
   io_uring_sqe* s = sqe();
-  io_uring_prep_shutdown(s, int(slot), SHUT_RDWR);
-  s->flags |= IOSQE_FIXED_FILE | IOSQE_IO_HARDLINK;
+  if (reset)
+    io_uring_prep_cancel_fd(s, int(slot), IORING_ASYNC_CANCEL_ALL | IORING_ASYNC_CANCEL_FD_FIXED);
+  else
+    io_uring_prep_shutdown(s, int(slot), SHUT_RDWR);
+  s->flags |= (reset ? 0 : IOSQE_FIXED_FILE) | IOSQE_IO_HARDLINK;
   io_uring_sqe_set_data64(s, tag(kShutdown, slot, c.gen));
   s = sqe();
   io_uring_prep_close_direct(s, slot);

@@ -169,7 +169,8 @@ class Shard {
   void flush_sends();
   void start_send(uint32_t slot, Conn& c);
   void release_queue(Conn& c);
-  void begin_close(uint32_t slot, Conn& c);
+  void begin_close(uint32_t slot, Conn& c, bool reset = false);
+  void abort_conn(uint32_t slot, Conn& c);  // shard_abort.cpp: close with a TCP reset
   void maybe_free(uint32_t slot, Conn& c);
   void run_timers();
   int64_t begin_shutdown();  // shard_shutdown.cpp; returns the deadline

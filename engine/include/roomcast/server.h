@@ -82,6 +82,7 @@ struct Stats {
   uint64_t emits_refused = 0;          // emit refused: a shard queue was full
   uint64_t handler_exceptions = 0;
   uint64_t volatile_drops = 0;         // volatile emits skipped for a backed-up connection
+  uint64_t connections_reset = 0;      // closed with a TCP reset (slow consumers)
   uint64_t faults[kFaultCount] = {};   // refused input by reason (roomcast/faults.h)
   uint64_t fault(Fault f) const { return faults[size_t(f)]; }
 };
