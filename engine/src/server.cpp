@@ -13,7 +13,10 @@
 namespace roomcast {
 namespace detail {
 
-ServerCore::ServerCore(Server& server, Config config) : server_(server), config_(std::move(config)) {
+ServerCore::ServerCore(Server& server, Config config)
+    : server_(server),
+      config_(std::move(config)),
+      admission_(config_.max_connections, config_.max_connections_per_address) {
   profiling.store(config_.profile_broadcasts);
   if (config_.shards == 0) config_.shards = std::max(1u, std::thread::hardware_concurrency());
   if (config_.recv_buffer_count == 0 || (config_.recv_buffer_count & (config_.recv_buffer_count - 1)))
@@ -223,6 +226,8 @@ Stats Server::stats() const {
     s.handler_exceptions += c.handler_exceptions.get();
     s.volatile_drops += c.volatile_drops.get();
     s.connections_reset += c.connections_reset.get();
+    s.refused_max_connections += c.refused_max_connections.get();
+    s.refused_per_address += c.refused_per_address.get();
     for (size_t f = 0; f < kFaultCount; ++f) s.faults[f] += c.faults[f].get();
   }
   return s;

@@ -52,6 +52,7 @@ void Shard::on_http(uint32_t slot, Conn& c, std::span<uint8_t> data) {
   http::Request req;
   http::ParseResult pr = http::parse_request(c.http_in, req, 8192);
   if (pr.status == http::ParseStatus::Incomplete) return;
+  if (c.refusal && refuse_if_over_limit(slot, c)) return;
 
   auto fail = [&](Fault why, int status, std::string_view ctype, std::string_view body,
                   std::string_view extra = {}) {

@@ -91,7 +91,7 @@ void Shard::setup_ring() {
   ring_ok_ = true;
   // Sockets live in the ring's fixed-file table, not the process fd table: no fd per
   // connection (the process limit is 20,000 here) and no fd lookup per operation.
-  err = io_uring_register_files_sparse(&ring_, core_.config().max_connections_per_shard);
+  err = io_uring_register_files_sparse(&ring_, core_.config().max_connections_per_shard + kRefusalSlots);
   if (err < 0) throw std::runtime_error(std::string("register_files_sparse: ") + std::strerror(-err));
 }
 
@@ -296,7 +296,7 @@ void Shard::drain_tasks() {
 void Shard::on_accept(int res, bool more) {
   if (res >= 0) {
     int fd = res;
-    const uint32_t max = core_.config().max_connections_per_shard;
+    const uint32_t max = core_.config().max_connections_per_shard + kRefusalSlots;
     if (free_slots_.empty() && conns_.size() >= max) {
       counters_.refused_full.add();
       ::close(fd);
@@ -331,6 +331,7 @@ void Shard::on_accept(int res, bool more) {
         ++c.gen;
         c.state = ConnState::Http;
         c.peer = ip;
+        admit(c);
         c.open_deadline_ms = now_ms_ + core_.config().handshake_timeout_ms;
         ++open_conns_;
         counters_.accepted.add();
@@ -637,6 +638,7 @@ void Shard::maybe_free(uint32_t slot, Conn& c) {
   if (!c.fd_closed || c.recv_armed || c.send_inflight) return;
   release_queue(c);
   c.q.shrink_if_idle();
+  release_admission(c);
   uint32_t gen = c.gen + 1;
   c.~Conn();
   new (&c) Conn();

@@ -79,6 +79,8 @@ struct Conn {
   bool fd_closed = false;          // close completed
   bool slow = false;               // over the send-queue bound, about to be dropped
   bool ever_connected = false;     // joined a namespace at least once
+  bool admitted = false;           // counted by the connection limits (shard_admission.cpp)
+  uint8_t refusal = 0;             // over a limit: answered 503 once the request head is in
   size_t queued_bytes = 0;         // bytes in `q` not yet written
   uint32_t head_offset = 0;        // bytes of q.front() already written
   SendQueue q;
@@ -171,6 +173,12 @@ class Shard {
   void release_queue(Conn& c);
   void begin_close(uint32_t slot, Conn& c, bool reset = false);
   void abort_conn(uint32_t slot, Conn& c);  // shard_abort.cpp: close with a TCP reset
+  // Connection limits (shard_admission.cpp).
+  void admit(Conn& c);
+  void release_admission(Conn& c);
+ public:
+  bool refuse_if_over_limit(uint32_t slot, Conn& c);  // on_http, with the request head in
+ private:
   void maybe_free(uint32_t slot, Conn& c);
   void run_timers();
   int64_t begin_shutdown();  // shard_shutdown.cpp; returns the deadline
@@ -213,6 +221,7 @@ class Shard {
   std::vector<std::unique_ptr<Conn>> conns_;
   std::vector<uint32_t> free_slots_;
   uint32_t open_conns_ = 0;
+  uint32_t admitted_conns_ = 0;          // open_conns_ minus those being refused
   std::vector<uint32_t> dirty_;          // connections with frames to write
   std::vector<uint32_t> to_close_;       // slow consumers found during fan-out
   std::vector<std::unique_ptr<ShardNsp>> nsps_;

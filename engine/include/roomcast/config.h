@@ -27,6 +27,8 @@ struct Config {
   // (Stats::volatile_drops) instead of growing towards max_send_queue_bytes.
   size_t volatile_queue_bytes = 64 << 10;
   uint32_t max_connections_per_shard = 16384;  // also the fixed-file table size per ring
+  uint32_t max_connections = 0;              // whole server; 0 = only the per-shard bound
+  uint32_t max_connections_per_address = 0;  // per remote IP; 0 = no limit
   size_t max_shard_queue = 1 << 16;    // cross-shard tasks waiting per shard; emit refuses beyond
 
   // Per-stage broadcast timing (Server::latency_profile_json); can also be toggled at run time.

@@ -83,6 +83,8 @@ struct Stats {
   uint64_t handler_exceptions = 0;
   uint64_t volatile_drops = 0;         // volatile emits skipped for a backed-up connection
   uint64_t connections_reset = 0;      // closed with a TCP reset (slow consumers)
+  uint64_t refused_max_connections = 0;  // 503: max_connections(_per_shard) reached
+  uint64_t refused_per_address = 0;      // 503: max_connections_per_address reached
   uint64_t faults[kFaultCount] = {};   // refused input by reason (roomcast/faults.h)
   uint64_t fault(Fault f) const { return faults[size_t(f)]; }
 };
