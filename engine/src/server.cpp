@@ -228,6 +228,8 @@ Stats Server::stats() const {
     s.connections_reset += c.connections_reset.get();
     s.refused_max_connections += c.refused_max_connections.get();
     s.refused_per_address += c.refused_per_address.get();
+    s.accept_errors += c.accept_errors.get();
+    s.recv_buffers_exhausted += c.recv_buffers_exhausted.get();
     for (size_t f = 0; f < kFaultCount; ++f) s.faults[f] += c.faults[f].get();
   }
   return s;

@@ -273,6 +273,9 @@ void Shard::dispatch_packet(uint32_t slot, Conn& c, PendingBinary& p) {
       } catch (const std::exception& e) {
         counters_.handler_exceptions.add();
         log(std::string("ack callback threw: ") + e.what());
+      } catch (...) {
+        counters_.handler_exceptions.add();
+        log("ack callback threw a non-exception");
       }
       break;
     }
@@ -328,6 +331,10 @@ void Shard::run_middleware(uint32_t slot, Conn& c, Socket& s, uint32_t step) {
     counters_.handler_exceptions.add();
     log(std::string("middleware threw: ") + e.what());
     next.refuse(e.what());
+  } catch (...) {
+    counters_.handler_exceptions.add();
+    log("middleware threw a non-exception");
+    next.refuse("server error");
   }
 }
 
@@ -367,6 +374,9 @@ void Shard::finish_connect(uint32_t slot, Conn& c, Socket* s) {
     } catch (const std::exception& e) {
       counters_.handler_exceptions.add();
       log(std::string("connection handler threw: ") + e.what());
+    } catch (...) {
+      counters_.handler_exceptions.add();
+      log("connection handler threw a non-exception");
     }
     if (!s->connected_) break;
   }
@@ -410,6 +420,9 @@ void Shard::socket_disconnect(Socket& s, bool close_connection, std::string_view
     } catch (const std::exception& e) {
       counters_.handler_exceptions.add();
       log(std::string("disconnect handler threw: ") + e.what());
+    } catch (...) {
+      counters_.handler_exceptions.add();
+      log("disconnect handler threw a non-exception");
     }
   }
   // The Socket may still be on the caller's stack (a handler calling disconnect()):
@@ -528,6 +541,9 @@ void Shard::on_timer(uint32_t slot, Conn& c) {
       } catch (const std::exception& e) {
         counters_.handler_exceptions.add();
         log(std::string("ack callback threw: ") + e.what());
+      } catch (...) {
+        counters_.handler_exceptions.add();
+        log("ack callback threw a non-exception");
       }
       if (c.state != ConnState::Open) return;
     }

@@ -283,7 +283,14 @@ void Shard::drain_tasks() {
       if (batch[i].broadcast) {
         process_broadcast(batch[i].broadcast);
       } else if (batch[i].call) {
-        (*batch[i].call)(*this);
+        // Application code (fetch_sockets callbacks, acks from other threads) must not
+        // take the shard down with it.
+        try {
+          (*batch[i].call)(*this);
+        } catch (...) {
+          counters_.handler_exceptions.add();
+          log("a posted task threw");
+        }
         delete batch[i].call;
       }
     }
@@ -341,6 +348,7 @@ void Shard::on_accept(int res, bool more) {
       }
     }
   } else if (res != -ECANCELED) {
+    counters_.accept_errors.add();
     log(std::string("accept: ") + std::strerror(-res));
   }
   // EMFILE and friends end the multishot accept; re-arming at once would spin while the
@@ -365,6 +373,7 @@ void Shard::on_recv(uint32_t slot, uint32_t gen, int res, uint32_t flags) {
     on_bytes(slot, *cp, std::span<uint8_t>(data, size_t(res)));
   }
   if (has_buf) recycle_buffer(bid);
+  if (res == -ENOBUFS) counters_.recv_buffers_exhausted.add();
   if (!valid) return;
   Conn& c = *cp;
   if (res == 0) {

@@ -85,6 +85,8 @@ struct Stats {
   uint64_t connections_reset = 0;      // closed with a TCP reset (slow consumers)
   uint64_t refused_max_connections = 0;  // 503: max_connections(_per_shard) reached
   uint64_t refused_per_address = 0;      // 503: max_connections_per_address reached
+  uint64_t accept_errors = 0;          // accept failed (EMFILE, ENFILE, ENOMEM...); retried
+  uint64_t recv_buffers_exhausted = 0; // receive found the buffer ring empty; re-armed
   uint64_t faults[kFaultCount] = {};   // refused input by reason (roomcast/faults.h)
   uint64_t fault(Fault f) const { return faults[size_t(f)]; }
 };
