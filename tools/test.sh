@@ -4,7 +4,7 @@
 # libFuzzer run of every fuzz target. Ends with "N passed, M failed" over
 # the stages below; exits non-zero if any stage failed.
 #
-# Env: FUZZ_SECONDS (default 10) per fuzz target; JOBS (default 2);
+# Env: FUZZ_SECONDS (default 30) per fuzz target; JOBS (default 2);
 #      STAGES (default "release tsan asan fuzz") to run a subset;
 #      BUILD_PREFIX (default <repo>/build): build dirs are it, it-tsan,
 #      it-asan and it-fuzz.
@@ -14,7 +14,7 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
 
 jobs=${JOBS:-2}
-fuzz_seconds=${FUZZ_SECONDS:-10}
+fuzz_seconds=${FUZZ_SECONDS:-30}
 stages=" ${STAGES:-release tsan asan fuzz} "
 b=${BUILD_PREFIX:-$repo/build}
 

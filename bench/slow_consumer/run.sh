@@ -25,6 +25,7 @@ RUNS=${RUNS:-2}
 SERVER_CPU=${SERVER_CPU:-0}
 BENCH_CPU=${BENCH_CPU:-1}
 out=${OUT:-$(mktemp -d "${TMPDIR:-/tmp}/roomcast-slow-consumer.XXXXXX")}
+mkdir -p "$out"
 daemon=$BUILD/tools/roomcastd/roomcastd
 bench=$BUILD/bench/harness/roomcast-bench
 [[ -x $daemon && -x $bench ]] || { echo "need $daemon and $bench" >&2; exit 1; }
