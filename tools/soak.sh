@@ -8,8 +8,8 @@
 #   SOAK_SECONDS=60 CHUNK=20 BUILD=/tmp/build tools/soak.sh   # CI-sized
 #
 # Load: a steady roomcast-bench run per chunk (CONNS clients, ROOMS rooms, RATE publishes/s)
-# and, next to it, back-to-back short runs of CHURN_CONNS clients that connect, join,
-# publish, check and disconnect (the churn). Between chunks every connection is gone, so the
+# and, next to it (in namespace /chat, so sequence numbers do not mix), back-to-back short
+# runs of CHURN_CONNS clients that connect, join, publish, check and disconnect (the churn). Between chunks every connection is gone, so the
 # server's connection count must read 0 and its fd count the same as after the first chunk.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -75,7 +75,7 @@ for k in $(seq "$chunks"); do
   while (( SECONDS < end )); do
     churn_runs=$((churn_runs + 1))
     f=$out/churn-$k-$churn_runs.json
-    if timeout 60 "$bench" --url "$url" --connections "$CHURN_CONNS" --rooms 5 --publishers 5 --payload 64 \
+    if timeout 60 "$bench" --url "$url" --namespace /chat --connections "$CHURN_CONNS" --rooms 5 --publishers 5 --payload 64 \
          --rate 200 --duration 1 --warmup 0 --ramp 2000 --drain 2 --quiet --json "$f" >"$f.log" 2>&1; then
       read -r l d o fo m cf _ _ < <(integrity "$f")
       (( l + d + o + fo + m + cf == 0 )) || churn_bad=$((churn_bad + 1))

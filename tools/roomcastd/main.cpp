@@ -32,6 +32,9 @@ int main(int argc, char** argv) {
   app.add_option("--max-payload", cfg.max_payload, "largest incoming message, bytes")->capture_default_str();
   app.add_option("--max-send-queue", cfg.max_send_queue_bytes, "bytes queued per connection before 'slow consumer'")->capture_default_str();
   app.add_option("--max-connections-per-shard", cfg.max_connections_per_shard, "connections per shard (fixed-file table size)")->capture_default_str();
+  app.add_option("--max-connections", cfg.max_connections, "connections in all (0 = per-shard bound only); beyond: HTTP 503")->capture_default_str();
+  app.add_option("--max-connections-per-address", cfg.max_connections_per_address, "connections per client IP (0 = no limit); beyond: HTTP 503")->capture_default_str();
+  app.add_option("--volatile-queue", cfg.volatile_queue_bytes, "bytes queued per connection beyond which volatile emits are skipped")->capture_default_str();
   app.add_flag("--profile", cfg.profile_broadcasts, "time broadcasts stage by stage (see /debug/latency)");
   app.add_option("--admin-port", admin_port, "admin HTTP endpoint port (0 = off): /debug/latency, /metrics")->capture_default_str();
   app.add_option("--admin-address", admin_address, "admin endpoint address")->capture_default_str();
