@@ -3,6 +3,7 @@
 // client on the same shard that keeps receiving broadcasts before and after.
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -147,7 +148,8 @@ std::vector<Case> cases() {
 }
 
 struct Running {
-  Running() {
+  // Handlers are registered in `setup`, before start: the API does not allow it later.
+  explicit Running(const std::function<void(roomcast::Server&)>& setup = {}) {
     roomcast::Config cfg;
     cfg.port = 0;
     cfg.shards = 1;  // bystander and offender on the same shard: the harder case
@@ -156,6 +158,7 @@ struct Running {
     server = std::make_unique<roomcast::Server>(cfg);
     server->of("/");
     server->of("/chat");
+    if (setup) setup(*server);
     server->start();
   }
   ~Running() {
@@ -224,6 +227,7 @@ INSTANTIATE_TEST_SUITE_P(Matrix, BadInput, ::testing::ValuesIn(cases()),
 // ---- Inputs that look odd but are valid: no fault, the connection stays.
 
 struct Fixture {
+  explicit Fixture(const std::function<void(roomcast::Server&)>& setup = {}) : r(setup) {}
   Running r;
   WsTestClient c;
   void connect() {
@@ -240,9 +244,10 @@ struct Fixture {
 };
 
 TEST(BadInputValid, ControlFramesBetweenFragmentsAreAnswered) {
-  Fixture f;
-  f.r.server->of("/").on("m", [](roomcast::Socket& s, const roomcast::Args& a, roomcast::Ack) {
-    s.emit_args("echo", a.forward());
+  Fixture f([](roomcast::Server& s) {
+    s.of("/").on("m", [](roomcast::Socket& sock, const roomcast::Args& a, roomcast::Ack) {
+      sock.emit_args("echo", a.forward());
+    });
   });
   f.connect();
   // "42["m","abc"]" in three fragments with a ping and a pong between them.
@@ -257,9 +262,10 @@ TEST(BadInputValid, ControlFramesBetweenFragmentsAreAnswered) {
 }
 
 TEST(BadInputValid, Utf8SplitAcrossFragmentsIsAccepted) {
-  Fixture f;
-  f.r.server->of("/").on("m", [](roomcast::Socket& s, const roomcast::Args& a, roomcast::Ack) {
-    s.emit_args("echo", a.forward());
+  Fixture f([](roomcast::Server& s) {
+    s.of("/").on("m", [](roomcast::Socket& sock, const roomcast::Args& a, roomcast::Ack) {
+      sock.emit_args("echo", a.forward());
+    });
   });
   f.connect();
   f.c.send_raw(frame(0x01, "42[\"m\",\"\xE2") + frame(0x00, "\x82") + frame(0x80, "\xAC\"]"));
@@ -280,8 +286,9 @@ TEST(BadInputValid, RegisteredCloseCodesAfterTheRfcAreEchoed) {
 }
 
 TEST(BadInputValid, AckForAnUnknownIdIsIgnored) {
-  Fixture f;
-  f.r.server->of("/").on("m", [](roomcast::Socket& s, const roomcast::Args&, roomcast::Ack) { s.emit("ok"); });
+  Fixture f([](roomcast::Server& s) {
+    s.of("/").on("m", [](roomcast::Socket& sock, const roomcast::Args&, roomcast::Ack) { sock.emit("ok"); });
+  });
   f.connect();
   f.c.send_text("43999[\"late\"]");
   f.c.send_text("42[\"m\"]");
