@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstring>
 #include <stdexcept>
+#include <utility>
 
 #include "server_core.h"
 
@@ -63,6 +64,10 @@ Shard::~Shard() {
   }
   for (LocalRef* r : ref_pool_) delete r;
   for (SendCtx* c : ctx_pool_) delete c;
+  if (ping_frame_) {  // immortal while the shard runs; nothing can point at it any more
+    ping_frame_->~SharedFrame();
+    std::free(ping_frame_);
+  }
   if (wake_fd_ >= 0) ::close(wake_fd_);
 }
 
@@ -228,6 +233,7 @@ void Shard::run() {
   for (uint32_t slot = 0; slot < conns_.size(); ++slot) {
     Conn& c = *conns_[slot];
     if (c.state != ConnState::Free) release_queue(c);
+    if (c.ctx) ctx_pool_.push_back(std::exchange(c.ctx, nullptr));  // a send cut at the deadline
   }
   std::free(buf_base_);
   ::munmap(buf_ring_, sizeof(io_uring_buf) * core_.config().recv_buffer_count);
