@@ -55,7 +55,7 @@ int parse_options(int argc, char** argv, Options& o) {
       ->capture_default_str()->check(CLI::Range(1u, 256u));
   app.add_option("--source-addrs", o.source_addrs,
                  "local addresses to bind outgoing connections to, in turn (comma-separated); "
-                 "each address gives another ~28k ephemeral ports")
+                 "each address gives another ~64k ports")
       ->delimiter(',');
   app.add_option("--profile", o.profile_url,
                  "roomcastd admin URL (e.g. http://127.0.0.1:9100): switch its broadcast profiler on, reset it at "

@@ -90,6 +90,7 @@ class Worker {
   void handle_cqe(io_uring_cqe* cqe);
   void start_connections(uint64_t now);
   void start_one(uint32_t i, uint64_t now);
+  int bind_source(int fd, uint64_t id);
   void on_connect(uint32_t i, int res);
   void on_recv(uint32_t i, io_uring_cqe* cqe);
   void on_send(uint32_t i, int res);

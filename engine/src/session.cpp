@@ -82,10 +82,7 @@ void Shard::on_http(uint32_t slot, Conn& c, std::span<uint8_t> data) {
 
   auto hs = std::make_unique<Handshake>();
   hs->address = c.peer;
-  hs->url = std::string(req.target);
-  hs->query = std::string(req.query);
-  for (size_t i = 0; i < req.header_count; ++i)
-    hs->headers.emplace_back(std::string(req.headers[i].name), std::string(req.headers[i].value));
+  hs->head = c.http_in.substr(0, pr.head_bytes);
   c.handshake = std::move(hs);
 
   std::string open = sio::encode_eio_open(random_id(), false, cfg.ping_interval_ms, cfg.ping_timeout_ms, cfg.max_payload);

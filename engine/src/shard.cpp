@@ -41,10 +41,14 @@ constexpr unsigned kTasksPerTurn = 4096;
 
 }  // namespace
 
+// Only sends of several frames need one; they are pooled up to kCtxPoolMax, so memory
+// held by the pool tracks the usual number of concurrent multi-frame sends, not the peak
+// (a broadcast to every connection puts a send in flight on each of them at once).
 struct SendCtx {
   msghdr mh;
   iovec iov[kMaxIov];
 };
+constexpr size_t kCtxPoolMax = 256;
 
 Shard::Shard(ServerCore& core, unsigned index, int listen_fd)
     : core_(core), index_(index), listen_fd_(listen_fd), wheel_(steady_ms()) {
@@ -532,27 +536,34 @@ void Shard::flush_sends() {
 }
 
 void Shard::start_send(uint32_t slot, Conn& c) {
-  SendCtx* ctx;
-  if (!ctx_pool_.empty()) {
-    ctx = ctx_pool_.back();
-    ctx_pool_.pop_back();
-  } else {
-    ctx = new SendCtx;
-  }
-  uint32_t n = std::min(c.q.size(), kMaxIov);
-  for (uint32_t i = 0; i < n; ++i) {
-    SharedFrame* f = c.q.at(i)->frame;
-    size_t off = i == 0 ? c.head_offset : 0;
-    ctx->iov[i].iov_base = const_cast<uint8_t*>(f->data()) + off;
-    ctx->iov[i].iov_len = f->size() - off;
-  }
-  std::memset(&ctx->mh, 0, sizeof(ctx->mh));
-  ctx->mh.msg_iov = ctx->iov;
-  ctx->mh.msg_iovlen = n;
-  c.ctx = ctx;
-  c.send_inflight = true;
   io_uring_sqe* s = sqe();
-  io_uring_prep_sendmsg(s, int(slot), &ctx->mh, MSG_NOSIGNAL);
+  const uint32_t n = std::min(c.q.size(), kMaxIov);
+  if (n == 1) {
+    // One frame (the common case when messages are sparse, e.g. one broadcast to very many
+    // sockets): a plain send needs no msghdr, so nothing per connection stays allocated.
+    SharedFrame* f = c.q.front()->frame;
+    io_uring_prep_send(s, int(slot), f->data() + c.head_offset, f->size() - c.head_offset, MSG_NOSIGNAL);
+  } else {
+    SendCtx* ctx;
+    if (!ctx_pool_.empty()) {
+      ctx = ctx_pool_.back();
+      ctx_pool_.pop_back();
+    } else {
+      ctx = new SendCtx;
+    }
+    for (uint32_t i = 0; i < n; ++i) {
+      SharedFrame* f = c.q.at(i)->frame;
+      size_t off = i == 0 ? c.head_offset : 0;
+      ctx->iov[i].iov_base = const_cast<uint8_t*>(f->data()) + off;
+      ctx->iov[i].iov_len = f->size() - off;
+    }
+    std::memset(&ctx->mh, 0, sizeof(ctx->mh));
+    ctx->mh.msg_iov = ctx->iov;
+    ctx->mh.msg_iovlen = n;
+    c.ctx = ctx;
+    io_uring_prep_sendmsg(s, int(slot), &ctx->mh, MSG_NOSIGNAL);
+  }
+  c.send_inflight = true;
   s->flags |= IOSQE_FIXED_FILE;
   io_uring_sqe_set_data64(s, tag(kSend, slot, c.gen));
 }
@@ -569,8 +580,13 @@ void Shard::on_send(uint32_t slot, uint32_t gen, int res) {
   Conn& c = *conns_[slot];
   if (c.gen != gen || !c.send_inflight) return;
   c.send_inflight = false;
-  ctx_pool_.push_back(c.ctx);
-  c.ctx = nullptr;
+  if (c.ctx != nullptr) {
+    if (ctx_pool_.size() < kCtxPoolMax)
+      ctx_pool_.push_back(c.ctx);
+    else
+      delete c.ctx;
+    c.ctx = nullptr;
+  }
   if (res < 0) {
     if (c.state != ConnState::Closing) close_conn(slot, c, 0, "transport error");
     release_queue(c);

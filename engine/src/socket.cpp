@@ -15,18 +15,34 @@ using detail::SharedFrame;
 
 // ---------------------------------------------------------------- Handshake
 
+namespace {
+// The head was validated when the connection was accepted, so it parses again; a
+// default-constructed Handshake (no connection) has an empty head and no fields.
+http::Request parse_head(const std::string& head) {
+  http::Request req;
+  if (http::parse_request(head, req, head.size()).status != http::ParseStatus::Complete) return {};
+  return req;
+}
+}  // namespace
+
+std::string_view Handshake::url() const { return parse_head(head).target; }
+std::string_view Handshake::query() const { return parse_head(head).query; }
+
+std::vector<std::pair<std::string_view, std::string_view>> Handshake::headers() const {
+  http::Request req = parse_head(head);
+  std::vector<std::pair<std::string_view, std::string_view>> out;
+  out.reserve(req.header_count);
+  for (size_t i = 0; i < req.header_count; ++i) out.emplace_back(req.headers[i].name, req.headers[i].value);
+  return out;
+}
+
 std::optional<std::string> Handshake::header(std::string_view name) const {
-  for (auto& [k, v] : headers) {
-    if (k.size() != name.size()) continue;
-    bool eq = true;
-    for (size_t i = 0; i < k.size() && eq; ++i) eq = std::tolower(uint8_t(k[i])) == std::tolower(uint8_t(name[i]));
-    if (eq) return v;
-  }
-  return std::nullopt;
+  auto v = parse_head(head).header(name);
+  return v ? std::optional<std::string>(std::string(*v)) : std::nullopt;
 }
 
 std::optional<std::string> Handshake::query_param(std::string_view key) const {
-  return http::query_param(query, key);
+  return http::query_param(query(), key);
 }
 
 // ---------------------------------------------------------------- Socket

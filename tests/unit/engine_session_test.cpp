@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <mutex>
 #include <thread>
 
 #include "roomcast/server.h"
@@ -285,4 +286,44 @@ TEST(EngineSession, StopClosesClientsWithGoingAway) {
   r.reset();  // stop() + wait()
   EXPECT_FALSE(c.read_text(1000));
   EXPECT_EQ(c.closed_code(), 1001);
+}
+
+// The handshake is kept as the raw request head and read on demand: every accessor must
+// still see what the client sent, after the request buffer itself is gone.
+TEST(EngineSession, HandshakeAccessorsReadTheKeptRequestHead) {
+  std::mutex mu;
+  std::string url, query, token, host, missing = "unset", address;
+  size_t header_count = 0;
+  Running r({}, [&](roomcast::Server& s) {
+    s.of("/").on_connection([&](roomcast::Socket& sock) {
+      const roomcast::Handshake& hs = sock.handshake();
+      std::lock_guard lock(mu);
+      url = hs.url();
+      query = hs.query();
+      token = hs.query_param("token").value_or("none");
+      host = hs.header("HOST").value_or("none");
+      missing = hs.header("x-not-sent").value_or("absent");
+      header_count = hs.headers().size();
+      address = hs.address;
+      sock.emit("ready");
+    });
+  });
+  WsTestClient c;
+  ASSERT_TRUE(c.connect(r.port(), "/socket.io/?EIO=4&transport=websocket&token=a%20b"));
+  c.send_text("40");
+  bool ready = false;
+  for (int i = 0; i < 3 && !ready; ++i) {
+    auto m = c.read_text();
+    ASSERT_TRUE(m);
+    ready = m->find("\"ready\"") != std::string::npos;
+  }
+  ASSERT_TRUE(ready);
+  std::lock_guard lock(mu);
+  EXPECT_EQ(url, "/socket.io/?EIO=4&transport=websocket&token=a%20b");
+  EXPECT_EQ(query, "EIO=4&transport=websocket&token=a%20b");
+  EXPECT_EQ(token, "a b");
+  EXPECT_EQ(host, "127.0.0.1");
+  EXPECT_EQ(missing, "absent");
+  EXPECT_EQ(header_count, 5u);  // Host, Upgrade, Connection, Sec-WebSocket-Key, -Version
+  EXPECT_EQ(address, "127.0.0.1");
 }

@@ -45,15 +45,20 @@ class Namespace;
 class Socket;
 class Ack;
 
-// What the client sent when it connected.
+// What the client sent when it connected. The request head is kept as received, in one
+// string, and read on demand: a server holding 100k idle connections pays for it 100k
+// times, and per-header strings cost several times the head's own size.
+//   auto token = socket.handshake().query_param("token");
+//   auto ua = socket.handshake().header("user-agent");
 struct Handshake {
   std::string address;   // remote IP
-  std::string url;       // request target, e.g. /socket.io/?EIO=4&transport=websocket
-  std::string query;     // the query string of that target
-  std::vector<std::pair<std::string, std::string>> headers;
+  std::string head;      // request line and headers, up to and including the blank line
 
-  std::optional<std::string> header(std::string_view name) const;  // case-insensitive
-  std::optional<std::string> query_param(std::string_view key) const;
+  std::string_view url() const;    // request target, e.g. /socket.io/?EIO=4&transport=websocket
+  std::string_view query() const;  // the query string of that target ('' if none)
+  std::vector<std::pair<std::string_view, std::string_view>> headers() const;  // in order
+  std::optional<std::string> header(std::string_view name) const;  // case-insensitive, first
+  std::optional<std::string> query_param(std::string_view key) const;  // percent-decoded
 };
 
 // A socket as reported by fetch_sockets().
