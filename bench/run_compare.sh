@@ -13,7 +13,8 @@
 #   W3  1,000 clients, 10 rooms, 64 B, fixed 1,000 publishes/s (latency at a sane load)
 #   W5  W1 with the payload swept over PAYLOADS (64 B .. 64 KiB)
 #   W6  roomcastd with 1 and with 2 shards on W1's load, the server on W6_SERVER_CPUS
-#   W4  100,000 connections: not in the default list; a hook (see case_W4) to run by hand
+#   W4  one broadcast/s to every connection: 15,000 against every server, then roomcastd
+#       alone at 20,000 and 100,000 (see case_W4); not in the default list
 # Servers (SERVERS; default all): roomcastd (1 shard), socketio-node, socketio-uws,
 #   ceiling-write, ceiling-writev. W6 adds roomcastd-2sh.
 #
@@ -106,6 +107,8 @@ server_cmd() {
   case $name in
     roomcastd)       printf '%s\n' "$roomcastd_bin" --address 127.0.0.1 --port "$port" --shards 1 --quiet ;;
     roomcastd-2sh)   printf '%s\n' "$roomcastd_bin" --address 127.0.0.1 --port "$port" --shards 2 --quiet ;;
+    roomcastd-w4)    printf '%s\n' "$roomcastd_bin" --address 127.0.0.1 --port "$port" --shards "$w4_shards" \
+                       --max-connections-per-shard 19000 --quiet ;;
     socketio-node)   printf '%s\n' node "$repo/bench/peers/socketio-node/server.js" --host 127.0.0.1 --port "$port" ;;
     socketio-uws)    printf '%s\n' node "$repo/bench/peers/socketio-uws/server.mjs" --host 127.0.0.1 --port "$port" ;;
     ceiling-write)   printf '%s\n' "$ceiling_bin" --mode write --host 127.0.0.1 --port "$port" --quiet ;;
@@ -260,18 +263,33 @@ case_W5() {
 case_W6() {
   run_case W6 "roomcastd roomcastd-2sh" "$W6_SERVER_CPUS" "$W6_BENCH_CPUS" -- --connections 1000 --rooms 10 --payload 64 "${sat[@]}"
 }
-# Hook for 100k connections: needs a file-descriptor limit above 100,000 for the server
-# (this machine's hard limit is 20,000: raise it in /etc/security/limits.conf or run as a
-# service with LimitNOFILE), several load processes (BENCH_PROCS=4: each has its own
-# limit) and more than one loopback source address for ephemeral ports. Not in the
-# default list and not yet run. W4_CONNECTIONS, W4_SERVERS, W4_ROOMS, W4_RATE, W4_RAMP and
-# W4_SOURCE_ADDRS override.
+# W4: one broadcast per second to every connection; the time until the last member has
+# it (p99 and max over recipients) and the server's memory per connection.
+#   W4-peers     W4_PEER_CONNECTIONS (15,000: every peer holds that many under the
+#                20,000-descriptor limit) against every server, as in the other cases.
+#   W4-<n>       roomcastd alone at W4_SMALL (20,000) and W4_CONNECTIONS (100,000), server
+#                and load generator sharing both cores: sockets live in io_uring fixed-file
+#                tables (up to 20,000 per ring), so one shard and one harness thread per
+#                W4_PER_RING (18,000) connections. perf_report.py turns the two RSS
+#                figures into memory per added connection.
+W4_PEER_CONNECTIONS=${W4_PEER_CONNECTIONS:-15000}
+W4_SMALL=${W4_SMALL:-20000}
+W4_CONNECTIONS=${W4_CONNECTIONS:-100000}
+W4_PER_RING=${W4_PER_RING:-18000}
+W4_RAMP=${W4_RAMP:-5000}
+W4_SOURCE_ADDRS=${W4_SOURCE_ADDRS:-127.0.0.2,127.0.0.3,127.0.0.4,127.0.0.5}
+W4_CPUS=${W4_CPUS:-0,1}
+w4_shards=1
 case_W4() {
-  local n=${W4_CONNECTIONS:-100000}
-  run_case W4 "${W4_SERVERS:-roomcastd socketio-uws ceiling-writev}" "$SERVER_CPUS" "$BENCH_CPUS" -- \
-    --connections "$n" --rooms "${W4_ROOMS:-100}" --payload 64 --rate "${W4_RATE:-1000}" \
-    --publishers "$PUBLISHERS" --source-addrs "${W4_SOURCE_ADDRS:-127.0.0.1,127.0.0.2,127.0.0.3,127.0.0.4}" \
-    --ramp "${W4_RAMP:-5000}" --connect-timeout 60
+  local w4=(--rooms 1 --publishers 1 --rate 1 --payload 64 --ramp "$W4_RAMP" --connect-timeout 60 --drain 3
+            --source-addrs "$W4_SOURCE_ADDRS")
+  run_case W4-peers "$SERVERS" "$SERVER_CPUS" "$BENCH_CPUS" -- --connections "$W4_PEER_CONNECTIONS" "${w4[@]}"
+  local n BENCH_THREADS
+  for n in $W4_SMALL $W4_CONNECTIONS; do
+    w4_shards=$(((n + W4_PER_RING - 1) / W4_PER_RING))
+    BENCH_THREADS=$w4_shards
+    run_case "W4-$n" roomcastd-w4 "$W4_CPUS" "$W4_CPUS" -- --connections "$n" "${w4[@]}"
+  done
 }
 
 # ---------- go ----------

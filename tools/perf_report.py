@@ -153,7 +153,7 @@ def median_of(runs, key):
 
 def summarize(runs):
     s = {"runs": len(runs)}
-    for key in ["msgs", "pubs", "loss", "cpu", "rss_kb", "bench_cpu", "other_cpu", "lat_max", "lat_mean"] + \
+    for key in ["msgs", "pubs", "loss", "cpu", "rss_kb", "conns_ready", "bench_cpu", "other_cpu", "lat_max", "lat_mean"] + \
             [f"p{p:g}" for p in PCTS]:
         s[key] = median_of(runs, key)
     vals = [r["msgs"] for r in runs if r.get("msgs") is not None]
@@ -500,6 +500,28 @@ def main(argv):
                 f.write(svg)
             md.append("![W5 throughput by payload](svg/W5-throughput.svg)")
             md.append("")
+
+    scale = {}
+    for case, summ in summaries.items():
+        m = re.match(r"^W4-(\d+)$", case)
+        if m and "roomcastd-w4" in summ:
+            scale[int(m.group(1))] = summ["roomcastd-w4"]
+    if scale:
+        md.append("### W4 scale: roomcastd alone")
+        md.append("")
+        md.append("| connections | ready | last member p99 | max | server peak RSS | memory per added connection |")
+        md.append("|--:|--:|--:|--:|--:|--:|")
+        prev = None
+        for n in sorted(scale):
+            s = scale[n]
+            per = "–"
+            if prev and s.get("rss_kb") and prev.get("rss_kb") and s.get("conns_ready") and prev.get("conns_ready") \
+                    and s["conns_ready"] > prev["conns_ready"]:
+                per = f"{(s['rss_kb'] - prev['rss_kb']) * 1024 / (s['conns_ready'] - prev['conns_ready']):,.0f} B"
+            ready = f"{s['conns_ready']:,.0f}" if s.get("conns_ready") is not None else "–"
+            md.append(f"| {n:,} | {ready} | {fmt_us(s['p99'])} | {fmt_us(s['lat_max'])} | {fmt_mib(s['rss_kb'])} | {per} |")
+            prev = s
+        md.append("")
 
     if errors:
         md.append("Unreadable results: " + "; ".join(errors))

@@ -57,6 +57,10 @@ int parse_options(int argc, char** argv, Options& o) {
                  "local addresses to bind outgoing connections to, in turn (comma-separated); "
                  "each address gives another ~64k ports")
       ->delimiter(',');
+  app.add_flag("--raw", o.raw,
+               "plain WebSocket pub/sub server instead of Socket.IO: the client sends 'join <room>' "
+               "(answered 'ok') and 'pub <room> <payload>'; the server sends <payload> to every member "
+               "of <room>. --path is the WebSocket path as is (no Engine.IO query)");
   app.add_option("--profile", o.profile_url,
                  "roomcastd admin URL (e.g. http://127.0.0.1:9100): switch its broadcast profiler on, reset it at "
                  "the start of the measured window, and print its stage breakdown next to client latency");

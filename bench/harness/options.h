@@ -33,6 +33,7 @@ struct Options {
   std::string json_file;
   std::string label;
   bool progress = true;
+  bool raw = false;         // plain WebSocket pub/sub contract instead of Socket.IO
 
   bool saturate() const { return rate <= 0; }
   uint32_t workers() const { return threads * procs; }

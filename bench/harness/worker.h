@@ -109,6 +109,8 @@ class Worker {
   void on_frame(uint32_t i, uint8_t op, std::string_view payload, bool fin);
   void on_text(uint32_t i, std::string_view text);
   void on_message(Conn& c, std::string_view json);
+  void on_raw_text(uint32_t i, std::string_view text);
+  void on_stamp(Conn& c, const payload::Stamp& s);
   void send_text(uint32_t i, std::string_view text);
   void publish_step(uint64_t now);
   void publish_one(Publisher& p, uint64_t t_stamp);

@@ -102,7 +102,7 @@ void Worker::on_connect(uint32_t i, int res) {
   }
   const std::string key = handshake::make_key(rnd);
   c.accept = http::websocket_accept(key);
-  c.out += handshake::request(plan_.host_header, plan_.upgrade_path, key);
+  c.out += handshake::request(plan_.host_header, plan_.upgrade_path, key, !opt_.raw);
   c.state = CState::Upgrading;
   mark_dirty(i);
   arm_recv(i);
