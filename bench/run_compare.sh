@@ -16,6 +16,7 @@
 #   W4  one broadcast/s to every connection: 15,000 against every server, then roomcastd
 #       alone at 20,000 and 100,000 (see case_W4); not in the default list
 # Servers (SERVERS; default all): roomcastd (1 shard), socketio-node, socketio-uws,
+#   uws-raw and bun-raw (plain WebSocket pub/sub, no Socket.IO: driven with --raw),
 #   ceiling-write, ceiling-writev. W6 adds roomcastd-2sh.
 #
 # Each run: the server starts fresh, pinned to SERVER_CPUS; the port is awaited (bounded);
@@ -31,7 +32,7 @@ RUNS=${RUNS:-3}
 DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-2}
 WORKLOADS=${WORKLOADS:-"W1 W2 W3 W5 W6"}
-SERVERS=${SERVERS:-"roomcastd socketio-node socketio-uws ceiling-write ceiling-writev"}
+SERVERS=${SERVERS:-"roomcastd socketio-node socketio-uws uws-raw bun-raw ceiling-write ceiling-writev"}
 PAYLOADS=${PAYLOADS:-"64 256 1024 4096 16384 65536"}
 PUBLISHERS=${PUBLISHERS:-10}
 WINDOW=${WINDOW:-16}
@@ -74,16 +75,18 @@ if ((${#need_targets[@]})); then
   cmake --build "$BUILD" -j "$JOBS" --target "${need_targets[@]}"
 fi
 
-if [[ $SERVERS =~ socketio || $SMOKE == 1 ]]; then
-  peers=$repo/bench/peers
-  stamp=$peers/node_modules/.roomcast-lock.sha256
-  want=$(sha256sum "$peers/package-lock.json" | cut -d' ' -f1)
+npm_ci() {  # DIR: npm ci when its lockfile changed since the last install
+  local dir=$1 stamp want
+  stamp=$dir/node_modules/.roomcast-lock.sha256
+  want=$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)
   if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
-    log "npm ci in bench/peers"
-    (cd "$peers" && npm ci --no-audit --no-fund --loglevel=error)
+    log "npm ci in $dir"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
     echo "$want" >"$stamp"
   fi
-fi
+}
+if [[ $SERVERS =~ socketio || $SERVERS =~ uws-raw || $SMOKE == 1 ]]; then npm_ci "$repo/bench/peers"; fi
+if [[ $SERVERS =~ bun-raw ]]; then npm_ci "$repo/bench/peers/bun"; fi
 
 # 10,000 clients need as many descriptors on each side: take the hard limit.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
@@ -111,6 +114,9 @@ server_cmd() {
                        --max-connections-per-shard 19000 --quiet ;;
     socketio-node)   printf '%s\n' node "$repo/bench/peers/socketio-node/server.js" --host 127.0.0.1 --port "$port" ;;
     socketio-uws)    printf '%s\n' node "$repo/bench/peers/socketio-uws/server.mjs" --host 127.0.0.1 --port "$port" ;;
+    uws-raw)         printf '%s\n' node "$repo/bench/peers/uws-raw/server.mjs" --host 127.0.0.1 --port "$port" ;;
+    bun-raw)         printf '%s\n' "$repo/bench/peers/bun/node_modules/.bin/bun" "$repo/bench/peers/bun/server.js" \
+                       --host 127.0.0.1 --port "$port" ;;
     ceiling-write)   printf '%s\n' "$ceiling_bin" --mode write --host 127.0.0.1 --port "$port" --quiet ;;
     ceiling-writev)  printf '%s\n' "$ceiling_bin" --mode writev --host 127.0.0.1 --port "$port" --quiet ;;
     *) echo "run_compare: unknown server $name" >&2; return 2 ;;
@@ -156,6 +162,8 @@ trap 'stop_server; exit 130' INT TERM
 
 smoke_server() {  # NAME: the contract the load generator relies on, once per server
   local name=$1 port logf
+  # Raw pub/sub peers speak no Socket.IO; roomcast-bench --raw checks their contract itself.
+  [[ $name == *-raw ]] && return 0
   port=$(free_port)
   logf=$out/smoke-$name.log
   start_server "$name" "$port" "$SERVER_CPUS" "$logf.server" || return 1
@@ -187,10 +195,11 @@ run_one() {  # CASE SERVER RUN SERVER_CPUS BENCH_CPUS -- bench args...
   local limit
   limit=$(python3 -c "import sys; a=sys.argv[1:]; print(int(float(a[0])+float(a[1])+90+int(a[2])/250))" \
     "$WARMUP" "$DURATION" "$(bench_connections "$@")")
-  local rc=0
+  local rc=0 mode=()
+  [[ $name == *-raw ]] && mode=(--raw --path /)
   # measure_run.py records how much CPU other processes took meanwhile (<run>.host.json).
   timeout -k 5 "$limit" python3 "$repo/bench/peers/measure_run.py" --server-pid "$server_pid" --out "$base.host.json" -- \
-    taskset -c "$bcpus" "$bench_bin" --url "http://127.0.0.1:$port" "$@" \
+    taskset -c "$bcpus" "$bench_bin" --url "http://127.0.0.1:$port" "${mode[@]}" "$@" \
     --duration "$DURATION" --warmup "$WARMUP" --threads "$BENCH_THREADS" --procs "$BENCH_PROCS" \
     --server-pid "$server_pid" --json "$base.json" --label "$name" --quiet >"$base.log" 2>&1 || rc=$?
   stop_server
@@ -308,9 +317,9 @@ try:
             cpu = line.split(":", 1)[1].strip(); break
 except OSError:
     pass
-def npm_version(pkg):
+def npm_version(pkg, where="$repo/bench/peers"):
     try:
-        return json.load(open(os.path.join("$repo/bench/peers/node_modules", pkg, "package.json")))["version"]
+        return json.load(open(os.path.join(where, "node_modules", pkg, "package.json")))["version"]
     except Exception:
         return ""
 json.dump({
@@ -318,6 +327,7 @@ json.dump({
     "git_dirty": bool(sh("git", "-C", "$repo", "status", "--porcelain", "--untracked-files=no")),
     "kernel": platform.release(), "cpu": cpu, "cores": os.cpu_count(),
     "node": sh("node", "--version"), "socket.io": npm_version("socket.io"), "uws-pack": npm_version("uws-pack"),
+    "bun": npm_version("bun", "$repo/bench/peers/bun"),
     "runs": $RUNS, "duration_s": $DURATION, "warmup_s": $WARMUP, "publishers": $PUBLISHERS,
     "window": $WINDOW, "bench_threads": $BENCH_THREADS, "bench_procs": $BENCH_PROCS,
     "server_cpus": "$SERVER_CPUS", "bench_cpus": "$BENCH_CPUS",

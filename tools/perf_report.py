@@ -26,9 +26,11 @@ import sys
 REFERENCES = [  # (column title, server name)
     ("vs socket.io-uws", "socketio-uws"),
     ("vs socket.io", "socketio-node"),
+    ("vs uws-raw", "uws-raw"),
     ("vs ceiling-writev", "ceiling-writev"),
 ]
-SERVER_ORDER = ["roomcastd", "roomcastd-2sh", "socketio-node", "socketio-uws", "ceiling-write", "ceiling-writev"]
+SERVER_ORDER = ["roomcastd", "roomcastd-2sh", "socketio-node", "socketio-uws", "uws-raw", "bun-raw", "ceiling-write",
+                "ceiling-writev"]
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
 PCTS = [50.0, 90.0, 99.0, 99.9, 99.99]
 
@@ -430,7 +432,8 @@ def main(argv):
                 meta = json.load(f)
             md.append(f"Machine: {meta.get('cpu', '?')}, {meta.get('cores', '?')} cores, Linux {meta.get('kernel', '?')}; "
                       f"node {meta.get('node', '?')}, socket.io {meta.get('socket.io', '?')}, "
-                      f"uWebSockets.js via uws-pack {meta.get('uws-pack', '?')}; roomcast {meta.get('git', '?')}"
+                      f"uWebSockets.js via uws-pack {meta.get('uws-pack', '?')}, bun {meta.get('bun', '?')}; "
+                      f"roomcast {meta.get('git', '?')}"
                       f"{' (dirty tree)' if meta.get('git_dirty') else ''}.  ")
             md.append(f"Each figure is the median of {meta.get('runs', '?')} runs of {meta.get('duration_s', '?')} s "
                       f"(after {meta.get('warmup_s', '?')} s warm-up); server on CPU {meta.get('server_cpus', '?')}, "

@@ -20,29 +20,10 @@ function loadSocketIo() {
   }
 }
 
+const { parsePeerArgs } = require("../peer_args.js");
+
 function parseArgs(argv) {
-  const opts = { port: 3000, host: "127.0.0.1" };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const eq = a.indexOf("=");
-    const key = eq >= 0 ? a.slice(0, eq) : a;
-    const val = () => (eq >= 0 ? a.slice(eq + 1) : argv[++i]);
-    if (key === "--port" || key === "-p") opts.port = Number(val());
-    else if (key === "--host") opts.host = val();
-    else if (key === "--shards") val(); // accepted for CLI parity with roomcastd; one process here
-    else if (key === "--help" || key === "-h") {
-      console.log("usage: server.js [--port N] [--host ADDR]");
-      process.exit(0);
-    } else {
-      console.error(`unknown argument: ${a}`);
-      process.exit(2);
-    }
-  }
-  if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) {
-    console.error("bad --port");
-    process.exit(2);
-  }
-  return opts;
+  return parsePeerArgs(argv, {}, "usage: server.js [--port N] [--host ADDR]");
 }
 
 // Acks are optional in the contract: a client may emit without one.

@@ -1,0 +1,43 @@
+// Command-line options of the Node and Bun peers: --host, --port, and the peer's own
+// numeric extras (e.g. { maxBackpressure: 1 << 20 } accepts --max-backpressure N).
+// `--shards N` is accepted and ignored, for command-line parity with roomcastd.
+"use strict";
+
+function flagName(key) {
+  return "--" + key.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase());
+}
+
+function parsePeerArgs(argv, extras = {}, usage = "") {
+  const opts = { port: 3000, host: "127.0.0.1", ...extras };
+  const numeric = new Map(Object.keys(extras).map((k) => [flagName(k), k]));
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const eq = a.indexOf("=");
+    const key = eq >= 0 ? a.slice(0, eq) : a;
+    const val = () => (eq >= 0 ? a.slice(eq + 1) : argv[++i]);
+    if (key === "--port" || key === "-p") opts.port = Number(val());
+    else if (key === "--host") opts.host = val();
+    else if (key === "--shards") val();
+    else if (numeric.has(key)) opts[numeric.get(key)] = Number(val());
+    else if (key === "--help" || key === "-h") {
+      console.log(usage || "usage: [--port N] [--host ADDR]" + [...numeric.keys()].map((k) => ` [${k} N]`).join(""));
+      process.exit(0);
+    } else {
+      console.error(`unknown argument: ${a}`);
+      process.exit(2);
+    }
+  }
+  if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) {
+    console.error("bad --port");
+    process.exit(2);
+  }
+  for (const k of Object.keys(extras)) {
+    if (!Number.isFinite(opts[k]) || opts[k] <= 0) {
+      console.error(`bad ${flagName(k)}`);
+      process.exit(2);
+    }
+  }
+  return opts;
+}
+
+module.exports = { parsePeerArgs };
