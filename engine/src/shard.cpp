@@ -36,19 +36,10 @@ int64_t steady_ms() {
       .count();
 }
 
-constexpr uint32_t kMaxIov = 64;
 constexpr unsigned kTasksPerTurn = 4096;
 
 }  // namespace
 
-// Only sends of several frames need one; they are pooled up to kCtxPoolMax, so memory
-// held by the pool tracks the usual number of concurrent multi-frame sends, not the peak
-// (a broadcast to every connection puts a send in flight on each of them at once).
-struct SendCtx {
-  msghdr mh;
-  iovec iov[kMaxIov];
-};
-constexpr size_t kCtxPoolMax = 256;
 
 Shard::Shard(ServerCore& core, unsigned index, int listen_fd)
     : core_(core), index_(index), listen_fd_(listen_fd), wheel_(steady_ms()) {
@@ -66,7 +57,6 @@ Shard::~Shard() {
     delete t.call;
   }
   for (LocalRef* r : ref_pool_) delete r;
-  for (SendCtx* c : ctx_pool_) delete c;
   if (wake_fd_ >= 0) ::close(wake_fd_);
 }
 
@@ -85,14 +75,20 @@ void Shard::setup_ring() {
       0,
   };
   int err = 0;
+  unsigned features = 0;
   for (unsigned flags : attempts) {
     io_uring_params p{};
     p.flags = flags;
     err = io_uring_queue_init_params(4096, &ring_, &p);
-    if (err == 0) break;
+    if (err == 0) {
+      features = p.features;
+      break;
+    }
   }
   if (err < 0) throw std::runtime_error(std::string("io_uring_queue_init: ") + std::strerror(-err));
   ring_ok_ = true;
+  if (!(features & IORING_FEAT_SUBMIT_STABLE))  // send_scratch.h relies on it (Linux 5.5+)
+    throw std::runtime_error("io_uring lacks IORING_FEAT_SUBMIT_STABLE");
   // Sockets live in the ring's fixed-file table, not the process fd table: no fd per
   // connection (the process limit is 20,000 here) and no fd lookup per operation.
   err = io_uring_register_files_sparse(&ring_, core_.config().max_connections_per_shard);
@@ -127,10 +123,19 @@ void Shard::recycle_buffer(uint16_t bid) {
   ++buf_pending_;
 }
 
+void Shard::submit() {
+  io_uring_submit(&ring_);
+  after_submit();
+}
+
+void Shard::after_submit() {
+  if (io_uring_sq_ready(&ring_) == 0) scratch_.reset();
+}
+
 io_uring_sqe* Shard::sqe() {
   io_uring_sqe* s = io_uring_get_sqe(&ring_);
   if (!s) {  // submission queue full: flush it and retry once
-    io_uring_submit(&ring_);
+    submit();
     s = io_uring_get_sqe(&ring_);
     if (!s) throw std::runtime_error("io_uring submission queue exhausted");
   }
@@ -217,6 +222,7 @@ void Shard::run() {
     __kernel_timespec ts{wait_ms / 1000, (wait_ms % 1000) * 1000000};
     io_uring_cqe* cqe = nullptr;
     int r = io_uring_submit_and_wait_timeout(&ring_, &cqe, more_tasks ? 0 : 1, &ts, nullptr);
+    after_submit();
     if (r < 0 && r != -ETIME && r != -EINTR && r != -EAGAIN && r != -EBUSY)
       log(std::string("io_uring wait: ") + std::strerror(-r));
     now_ms_ = steady_ms();
@@ -536,32 +542,27 @@ void Shard::flush_sends() {
 }
 
 void Shard::start_send(uint32_t slot, Conn& c) {
+  const uint32_t n = std::min(c.q.size(), SendScratch::kMaxPerSend);
+  if (n > 1 && !scratch_.fits(n)) {
+    submit();
+    // Not all SQEs consumed (the kernel refused some): send what fits in one iovec now,
+    // the rest when this completes.
+  }
   io_uring_sqe* s = sqe();
-  const uint32_t n = std::min(c.q.size(), kMaxIov);
-  if (n == 1) {
+  if (n == 1 || !scratch_.fits(n)) {
     // One frame (the common case when messages are sparse, e.g. one broadcast to very many
-    // sockets): a plain send needs no msghdr, so nothing per connection stays allocated.
+    // sockets): a plain send, no msghdr.
     SharedFrame* f = c.q.front()->frame;
     io_uring_prep_send(s, int(slot), f->data() + c.head_offset, f->size() - c.head_offset, MSG_NOSIGNAL);
   } else {
-    SendCtx* ctx;
-    if (!ctx_pool_.empty()) {
-      ctx = ctx_pool_.back();
-      ctx_pool_.pop_back();
-    } else {
-      ctx = new SendCtx;
-    }
+    msghdr* mh = scratch_.take(n);
     for (uint32_t i = 0; i < n; ++i) {
       SharedFrame* f = c.q.at(i)->frame;
       size_t off = i == 0 ? c.head_offset : 0;
-      ctx->iov[i].iov_base = const_cast<uint8_t*>(f->data()) + off;
-      ctx->iov[i].iov_len = f->size() - off;
+      mh->msg_iov[i].iov_base = const_cast<uint8_t*>(f->data()) + off;
+      mh->msg_iov[i].iov_len = f->size() - off;
     }
-    std::memset(&ctx->mh, 0, sizeof(ctx->mh));
-    ctx->mh.msg_iov = ctx->iov;
-    ctx->mh.msg_iovlen = n;
-    c.ctx = ctx;
-    io_uring_prep_sendmsg(s, int(slot), &ctx->mh, MSG_NOSIGNAL);
+    io_uring_prep_sendmsg(s, int(slot), mh, MSG_NOSIGNAL);
   }
   c.send_inflight = true;
   s->flags |= IOSQE_FIXED_FILE;
@@ -580,13 +581,6 @@ void Shard::on_send(uint32_t slot, uint32_t gen, int res) {
   Conn& c = *conns_[slot];
   if (c.gen != gen || !c.send_inflight) return;
   c.send_inflight = false;
-  if (c.ctx != nullptr) {
-    if (ctx_pool_.size() < kCtxPoolMax)
-      ctx_pool_.push_back(c.ctx);
-    else
-      delete c.ctx;
-    c.ctx = nullptr;
-  }
   if (res < 0) {
     if (c.state != ConnState::Closing) close_conn(slot, c, 0, "transport error");
     release_queue(c);

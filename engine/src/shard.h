@@ -22,6 +22,7 @@
 #include "roomcast/server.h"
 #include "room_table.h"
 #include "send_queue.h"
+#include "send_scratch.h"
 #include "shared_frame.h"
 #include "timer_wheel.h"
 #include "ws_frame.h"
@@ -81,7 +82,6 @@ struct Conn {
   size_t queued_bytes = 0;         // bytes in `q` not yet written
   uint32_t head_offset = 0;        // bytes of q.front() already written
   SendQueue q;
-  struct SendCtx* ctx = nullptr;   // msghdr + iovecs while a send is in flight
 
   std::string http_in;             // request head, only before the upgrade
   std::unique_ptr<ws::Parser> parser;
@@ -169,6 +169,8 @@ class Shard {
   void maybe_free(uint32_t slot, Conn& c);
   void run_timers();
   io_uring_sqe* sqe();
+  void submit();        // io_uring_submit + after_submit
+  void after_submit();  // frees the send scratch once every SQE is consumed
   void recycle_buffer(uint16_t bid);
 
  public:
@@ -213,7 +215,7 @@ class Shard {
   std::vector<std::unique_ptr<Socket>> graveyard_;  // disconnected sockets, freed between turns
   SharedFrame* ping_frame_ = nullptr;
   std::vector<LocalRef*> ref_pool_;
-  std::vector<struct SendCtx*> ctx_pool_;
+  SendScratch scratch_;                  // sendmsg headers until the next submit
 
   io_uring_buf_ring* buf_ring_ = nullptr;
   uint8_t* buf_base_ = nullptr;
