@@ -110,6 +110,7 @@ class Worker {
   void on_text(uint32_t i, std::string_view text);
   void on_message(Conn& c, std::string_view json);
   void on_raw_text(uint32_t i, std::string_view text);
+  void become_ready(Conn& c);
   void on_stamp(Conn& c, const payload::Stamp& s);
   void send_text(uint32_t i, std::string_view text);
   void publish_step(uint64_t now);

@@ -114,6 +114,13 @@ void Worker::send_text(uint32_t i, std::string_view text) {
   mark_dirty(i);
 }
 
+void Worker::become_ready(Conn& c) {
+  c.state = CState::Ready;
+  c.was_ready = true;
+  --pending_;
+  ++ctr_.conns_ready;
+}
+
 void Worker::on_raw_text(uint32_t i, std::string_view text) {
   Conn& c = conns_[i];
   if (c.state == CState::WaitJoin) {
@@ -121,10 +128,7 @@ void Worker::on_raw_text(uint32_t i, std::string_view text) {
       fail(i, "join was answered with '" + std::string(text.substr(0, 100)) + "' instead of 'ok'");
       return;
     }
-    c.state = CState::Ready;
-    c.was_ready = true;
-    --pending_;
-    ++ctr_.conns_ready;
+    become_ready(c);
     return;
   }
   payload::Stamp s;
@@ -165,10 +169,7 @@ void Worker::on_text(uint32_t i, std::string_view text) {
           fail(i, "join was acked with " + std::string(in.data.substr(0, 100)) + " instead of [\"ok\"]");
           return;
         }
-        c.state = CState::Ready;
-        c.was_ready = true;
-        --pending_;
-        ++ctr_.conns_ready;
+        become_ready(c);
       }
       return;
     case sioc::Kind::ConnectError:

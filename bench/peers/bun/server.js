@@ -4,7 +4,7 @@
 //
 // Usage: bun server.js [--port 3000] [--host 127.0.0.1] [--max-backpressure BYTES]
 // (bun from this folder's package: bench/peers/bun/node_modules/.bin/bun)
-const { parsePeerArgs } = require("../peer_args.js");
+const { parsePeerArgs } = require("../peer_common.js");
 
 const opts = parsePeerArgs(process.argv.slice(2), { maxBackpressure: 1 << 20 });
 const server = Bun.serve({

@@ -20,7 +20,7 @@ function loadSocketIo() {
   }
 }
 
-const { parsePeerArgs } = require("../peer_args.js");
+const { parsePeerArgs } = require("../peer_common.js");
 
 function parseArgs(argv) {
   return parsePeerArgs(argv, {}, "usage: server.js [--port N] [--host ADDR]");

@@ -13,7 +13,7 @@ import { createRequire } from "node:module";
 
 const require = createRequire(import.meta.url);
 const { installApp } = require("../socketio-node/server.js");
-const { parsePeerArgs } = require("../peer_args.js");
+const { parsePeerArgs, uwsListen } = require("../peer_common.js");
 const { Server } = require("socket.io");
 const uws = await import("uws-pack");
 
@@ -26,21 +26,4 @@ const io = new Server({ maxBackpressure: opts.maxBackpressure });
 io.attachApp(app);
 installApp(io);
 
-let listenSocket = null;
-app.listen(opts.host, opts.port, (token) => {
-  if (!token) {
-    console.error(`socketio-uws: cannot listen on ${opts.host}:${opts.port}`);
-    process.exit(1);
-  }
-  listenSocket = token;
-  console.log(`socketio-uws listening on ${opts.host}:${uws.us_socket_local_port(token)}`);
-});
-
-const stop = () => {
-  if (listenSocket) uws.us_listen_socket_close(listenSocket);
-  listenSocket = null;
-  io.close();
-  setTimeout(() => process.exit(0), 500).unref();
-};
-process.on("SIGTERM", stop);
-process.on("SIGINT", stop);
+uwsListen(uws, app, opts, "socketio-uws", () => io.close());

@@ -9,7 +9,7 @@
 import { createRequire } from "node:module";
 
 const require = createRequire(import.meta.url);
-const { parsePeerArgs } = require("../peer_args.js");
+const { parsePeerArgs, uwsListen } = require("../peer_common.js");
 const uws = await import("uws-pack");
 
 // The same 1 MiB per-connection budget as roomcastd and the Socket.IO peers.
@@ -35,19 +35,4 @@ app.ws("/*", {
   },
 });
 
-let listenSocket = null;
-app.listen(opts.host, opts.port, (token) => {
-  if (!token) {
-    console.error(`uws-raw: cannot listen on ${opts.host}:${opts.port}`);
-    process.exit(1);
-  }
-  listenSocket = token;
-  console.log(`uws-raw listening on ws://${opts.host}:${opts.port}/`);
-});
-
-for (const sig of ["SIGINT", "SIGTERM"]) {
-  process.on(sig, () => {
-    if (listenSocket) uws.us_listen_socket_close(listenSocket);
-    process.exit(0);
-  });
-}
+uwsListen(uws, app, opts, "uws-raw");

@@ -1,12 +1,14 @@
-// Command-line options of the Node and Bun peers: --host, --port, and the peer's own
-// numeric extras (e.g. { maxBackpressure: 1 << 20 } accepts --max-backpressure N).
-// `--shards N` is accepted and ignored, for command-line parity with roomcastd.
+// What the Node and Bun peers share: command-line options, and listening with
+// uWebSockets.js until SIGINT/SIGTERM.
 "use strict";
 
 function flagName(key) {
   return "--" + key.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase());
 }
 
+// --host, --port, and the peer's own numeric extras (e.g. { maxBackpressure: 1 << 20 }
+// accepts --max-backpressure N). `--shards N` is accepted and ignored, for command-line
+// parity with roomcastd.
 function parsePeerArgs(argv, extras = {}, usage = "") {
   const opts = { port: 3000, host: "127.0.0.1", ...extras };
   const numeric = new Map(Object.keys(extras).map((k) => [flagName(k), k]));
@@ -40,4 +42,26 @@ function parsePeerArgs(argv, extras = {}, usage = "") {
   return opts;
 }
 
-module.exports = { parsePeerArgs };
+// Listens on opts.host:opts.port (exit 1 if that fails); on SIGINT/SIGTERM stops
+// listening, runs onStop (if any) and exits 0 shortly after.
+function uwsListen(uws, app, opts, name, onStop = () => {}) {
+  let listenSocket = null;
+  app.listen(opts.host, opts.port, (token) => {
+    if (!token) {
+      console.error(`${name}: cannot listen on ${opts.host}:${opts.port}`);
+      process.exit(1);
+    }
+    listenSocket = token;
+    console.log(`${name} listening on ${opts.host}:${uws.us_socket_local_port(token)}`);
+  });
+  const stop = () => {
+    if (listenSocket) uws.us_listen_socket_close(listenSocket);
+    listenSocket = null;
+    onStop();
+    setTimeout(() => process.exit(0), 500).unref();
+  };
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+}
+
+module.exports = { parsePeerArgs, uwsListen };
