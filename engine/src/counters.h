@@ -16,7 +16,7 @@ struct Counter {
 struct alignas(64) ShardCounters {
   Counter connections, sockets, accepted, refused_full, handshake_errors, protocol_errors,
       slow_consumer_disconnects, ping_timeouts, connect_timeouts, broadcasts, deliveries,
-      bytes_sent, emits_refused, handler_exceptions;
+      bytes_sent, emits_refused, handler_exceptions, frames_dropped;
 };
 
 }  // namespace roomcast::detail

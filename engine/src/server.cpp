@@ -220,6 +220,7 @@ Stats Server::stats() const {
     s.deliveries += c.deliveries.get();
     s.bytes_sent += c.bytes_sent.get();
     s.handler_exceptions += c.handler_exceptions.get();
+    s.frames_dropped += c.frames_dropped.get();
   }
   return s;
 }

@@ -495,6 +495,7 @@ void Shard::on_timer(uint32_t slot, Conn& c) {
       return;
     }
   } else if (c.next_ping_ms && now >= c.next_ping_ms) {
+    if (!c.send_inflight) c.q.shrink_if_idle();
     if (!ping_frame_) ping_frame_ = SharedFrame::immortal(ws::encode_frame(ws::Opcode::Text, "2"));
     queue_frame(slot, c, ping_frame_);
     c.pong_deadline_ms = now + cfg.ping_timeout_ms;

@@ -42,7 +42,11 @@ constexpr unsigned kTasksPerTurn = 4096;
 
 
 Shard::Shard(ServerCore& core, unsigned index, int listen_fd)
-    : core_(core), index_(index), listen_fd_(listen_fd), wheel_(steady_ms()) {
+    : core_(core),
+      index_(index),
+      listen_fd_(listen_fd),
+      slab_(core.config().max_frames_per_shard),
+      wheel_(steady_ms()) {
   wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (wake_fd_ < 0) throw std::runtime_error("eventfd failed");
 }
@@ -56,7 +60,6 @@ Shard::~Shard() {
     }
     delete t.call;
   }
-  for (LocalRef* r : ref_pool_) delete r;
   if (wake_fd_ >= 0) ::close(wake_fd_);
 }
 
@@ -176,12 +179,14 @@ void Shard::request_stop() {
 
 void Shard::run() {
   t_current = this;
+  RefSlab::current = &slab_;
   try {
     setup_ring();
     setup_buffers();
   } catch (const std::exception& e) {
     log(std::string("cannot start: ") + e.what());
     t_current = nullptr;
+    RefSlab::current = nullptr;
     return;
   }
   arm_accept();
@@ -247,6 +252,7 @@ void Shard::run() {
   std::free(buf_base_);
   ::munmap(buf_ring_, sizeof(io_uring_buf) * core_.config().recv_buffer_count);
   t_current = nullptr;
+  RefSlab::current = nullptr;
 }
 
 void Shard::handle_cqe(io_uring_cqe* cqe) {
@@ -392,12 +398,10 @@ void Shard::on_recv(uint32_t slot, uint32_t gen, int res, uint32_t flags) {
 }
 
 LocalRef* Shard::new_ref(SharedFrame* f, uint32_t refs) {
-  LocalRef* r;
-  if (!ref_pool_.empty()) {
-    r = ref_pool_.back();
-    ref_pool_.pop_back();
-  } else {
-    r = new LocalRef;
+  LocalRef* r = slab_.alloc();
+  if (r == nullptr) [[unlikely]] {
+    counters_.frames_dropped.add();
+    return nullptr;
   }
   r->frame = f;
   r->refs = refs;
@@ -417,7 +421,7 @@ void Shard::unref(LocalRef* r) {
       r->t_submitted = 0;
     }
     r->frame->release();  // the one atomic operation per shard per frame
-    ref_pool_.push_back(r);
+    slab_.free(r);
   }
 }
 
@@ -441,8 +445,13 @@ void Shard::queue_frame(uint32_t slot, Conn& c, SharedFrame* frame) {
     frame->release();
     return;
   }
+  LocalRef* r = new_ref(frame, 1);
+  if (r == nullptr) {
+    frame->release();
+    return;
+  }
   counters_.deliveries.add();
-  enqueue(slot, c, new_ref(frame, 1), frame->size(), core_.config().max_send_queue_bytes);
+  enqueue(slot, c, r, frame->size(), core_.config().max_send_queue_bytes);
 }
 
 void Shard::send_frame(uint32_t slot, uint32_t gen, SharedFrame* frame) {
@@ -487,6 +496,11 @@ void Shard::process_broadcast(BroadcastMsg* msg) {
   const size_t size = frame->size();
   const size_t limit = core_.config().max_send_queue_bytes;
   LocalRef* ref = new_ref(frame, 0);
+  if (ref == nullptr) {
+    frame->release();
+    msg->release();
+    return;
+  }
   uint32_t count = 0;
   // Per recipient: a pointer push, a byte count, maybe a flush-list push. No allocation
   // in steady state, no atomic, no copy.
@@ -506,7 +520,7 @@ void Shard::process_broadcast(BroadcastMsg* msg) {
   }
   if (count == 0) {
     frame->release();
-    ref_pool_.push_back(ref);
+    slab_.free(ref);
   } else {
     ref->refs = count;
     if (t_deq) {
@@ -609,9 +623,10 @@ void Shard::on_send(uint32_t slot, uint32_t gen, int res) {
     start_send(slot, c);  // partial write or frames queued meanwhile: continue in order
   } else if (c.close_after_flush) {
     begin_close(slot, c);
-  } else {
-    c.q.shrink_if_idle();
   }
+  // A queue that just emptied keeps its array: under sustained load it fills again at
+  // once, and freeing it here made every burst regrow it (an allocation per send). Idle
+  // connections give theirs back on their next ping (on_timer).
 }
 
 // ---------------------------------------------------------------- closing

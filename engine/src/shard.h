@@ -214,7 +214,7 @@ class Shard {
   std::vector<std::unique_ptr<ShardNsp>> nsps_;
   std::vector<std::unique_ptr<Socket>> graveyard_;  // disconnected sockets, freed between turns
   SharedFrame* ping_frame_ = nullptr;
-  std::vector<LocalRef*> ref_pool_;
+  RefSlab slab_;                         // this shard's LocalRefs (send_queue.h entries)
   SendScratch scratch_;                  // sendmsg headers until the next submit
 
   io_uring_buf_ring* buf_ring_ = nullptr;

@@ -327,3 +327,45 @@ TEST(EngineSession, HandshakeAccessorsReadTheKeptRequestHead) {
   EXPECT_EQ(header_count, 5u);  // Host, Upgrade, Connection, Sec-WebSocket-Key, -Version
   EXPECT_EQ(address, "127.0.0.1");
 }
+
+// The shard-wide bound on distinct queued frames (RefSlab): past it frames are dropped and
+// counted, the shard keeps serving, and once the backlog is gone delivery resumes.
+TEST(EngineSession, FramesPastTheShardBoundAreDroppedAndCounted) {
+  roomcast::Config cfg;
+  cfg.max_frames_per_shard = 64;
+  cfg.max_send_queue_bytes = 64 << 20;  // the per-connection bound must not fire first
+  Running r(cfg, [](roomcast::Server& s) {
+    s.of("/").on("join", [](roomcast::Socket& sock, const roomcast::Args& a, roomcast::Ack ack) {
+      sock.join(*a.str(0));
+      ack("ok");
+    });
+  });
+  WsTestClient stuck;
+  ASSERT_TRUE(stuck.connect(r.port()));
+  stuck.send_text("40");
+  ASSERT_TRUE(stuck.read_text());
+  stuck.send_text("421[\"join\",\"r\"]");
+  ASSERT_EQ(stuck.read_text().value_or(""), "431[\"ok\"]");
+  // 2,000 x 16 KiB = 32 MiB: socket buffers take a few MiB, the rest queues on the shard,
+  // where at most 64 distinct frames may wait.
+  std::string payload(16384, 'x');
+  for (int i = 0; i < 2000; ++i) {
+    while (!r.server->of("/").to("r").emit("m", std::string_view(payload), i))
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  for (int i = 0; i < 200 && r.server->stats().frames_dropped == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_GT(r.server->stats().frames_dropped, 0u);
+  stuck.close_fd();  // frees the backlog
+
+  WsTestClient fresh;
+  ASSERT_TRUE(fresh.connect(r.port()));
+  fresh.send_text("40");
+  ASSERT_TRUE(fresh.read_text());
+  fresh.send_text("421[\"join\",\"r\"]");
+  ASSERT_EQ(fresh.read_text().value_or(""), "431[\"ok\"]");
+  ASSERT_TRUE(r.server->of("/").to("r").emit("after", 1));
+  auto m = fresh.read_text();
+  ASSERT_TRUE(m);
+  EXPECT_EQ(*m, "42[\"after\",1]");
+}

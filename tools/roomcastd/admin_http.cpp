@@ -33,6 +33,7 @@ std::string stats_json(const roomcast::Stats& s) {
   add("bytes_sent", s.bytes_sent);
   add("emits_refused", s.emits_refused);
   add("handler_exceptions", s.handler_exceptions);
+  add("frames_dropped", s.frames_dropped);
   return o + "}";
 }
 

@@ -24,12 +24,20 @@ struct Config {
   size_t max_send_queue_bytes = 1 << 20;  // per connection; beyond it: "slow consumer"
   uint32_t max_connections_per_shard = 16384;  // also the fixed-file table size per ring
   size_t max_shard_queue = 1 << 16;    // cross-shard tasks waiting per shard; emit refuses beyond
+  // Distinct frames queued on one shard's connections at once (a broadcast counts once per
+  // shard however many members it has). Address space for them is reserved up front and
+  // becomes resident only as used; beyond the bound a frame is dropped and counted
+  // (Stats::frames_dropped).
+  uint32_t max_frames_per_shard = 1u << 24;
 
   // Per-stage broadcast timing (Server::latency_profile_json); can also be toggled at run time.
   bool profile_broadcasts = false;
 
-  uint32_t recv_buffer_size = 16384;   // provided-buffer ring: bytes per buffer
-  uint32_t recv_buffer_count = 512;    // buffers per shard (power of two)
+  // Provided-buffer ring for receives, per shard. Every buffer gets touched as the ring
+  // turns, so this is resident memory per shard; a message larger than a buffer arrives
+  // in several (the parser takes streams), and a burst that finds the ring empty re-arms.
+  uint32_t recv_buffer_size = 8192;    // bytes per buffer
+  uint32_t recv_buffer_count = 256;    // buffers per shard (power of two)
 
   // Where log lines go (one line per call, no trailing newline). Default: stderr.
   std::function<void(std::string_view)> log;

@@ -85,6 +85,7 @@ struct Stats {
   uint64_t bytes_sent = 0;
   uint64_t emits_refused = 0;          // emit refused: a shard queue was full
   uint64_t handler_exceptions = 0;
+  uint64_t frames_dropped = 0;         // a shard had max_frames_per_shard frames queued
 };
 
 using EventHandler = std::function<void(Socket&, const Args&, Ack)>;
