@@ -322,8 +322,7 @@ void Shard::on_accept(int res, bool more) {
       counters_.refused_full.add();
       ::close(fd);
     } else {
-      int one = 1;
-      ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+      // TCP_NODELAY comes from the listener (server.cpp): accepted sockets inherit it.
       sockaddr_storage ss{};
       socklen_t sl = sizeof(ss);
       char ip[INET6_ADDRSTRLEN] = "";
