@@ -44,6 +44,7 @@ void Shard::on_bytes(uint32_t slot, Conn& c, std::span<uint8_t> data) {
 }
 
 void Shard::on_http(uint32_t slot, Conn& c, std::span<uint8_t> data) {
+  if (c.polling && polling_hold_bytes(slot, c, data)) return;
   const Config& cfg = core_.config();
   c.http_in.append(reinterpret_cast<const char*>(data.data()), data.size());
   http::Request req;
@@ -72,9 +73,7 @@ void Shard::on_http(uint32_t slot, Conn& c, std::span<uint8_t> data) {
   auto eio = http::query_param(req.query, "EIO");
   if (!transport || (*transport != "websocket" && *transport != "polling")) return eio_fail(0, "Transport unknown");
   if (!eio || *eio != "4") return eio_fail(5, "Unsupported protocol version");
-  if (http::query_param(req.query, "sid")) return eio_fail(1, "Session ID unknown");
-  // Long-polling is not served (yet): the client must use transports: ["websocket"].
-  if (*transport == "polling") return eio_fail(0, "Transport unknown");
+  if (polling_http(slot, c, req, pr.head_bytes)) return;  // polling, and upgrades of polling sessions
   if (req.method != "GET") return eio_fail(2, "Bad handshake method");
   http::UpgradeCheck up = http::check_websocket_upgrade(req);
   if (up.http_status == 426) return fail(426, "text/plain", up.reason, "Sec-WebSocket-Version: 13\r\n");
@@ -110,6 +109,7 @@ void Shard::on_http(uint32_t slot, Conn& c, std::span<uint8_t> data) {
 }
 
 void Shard::on_ws_message(uint32_t slot, Conn& c, const ws::Message& m) {
+  if (c.polling && polling_relay_in(slot, c, m)) return;
   switch (m.opcode) {
     case ws::Opcode::Text:
       on_eio_text(slot, c, std::string_view(reinterpret_cast<const char*>(m.payload.data()), m.payload.size()));
@@ -456,6 +456,7 @@ void Shard::close_conn(uint32_t slot, Conn& c, uint16_t code, std::string_view r
   c.http_in.clear();
   c.http_in.shrink_to_fit();
   c.state = ConnState::Closing;
+  if (c.polling && polling_closing(slot, c, was_open && code != 0, code, reason)) return;
   if (was_open && code != 0 && !c.slow) {
     // Close handshake: what is queued goes first, then the close frame, then shutdown.
     queue_frame(slot, c, SharedFrame::copy_of(ws::encode_close(code)));
@@ -471,6 +472,7 @@ void Shard::close_conn(uint32_t slot, Conn& c, uint16_t code, std::string_view r
 void Shard::on_timer(uint32_t slot, Conn& c) {
   const Config& cfg = core_.config();
   const int64_t now = now_ms_;
+  if (c.polling && polling_timer(slot, c)) return;
   if (c.state == ConnState::Http) {
     if (c.open_deadline_ms && now >= c.open_deadline_ms) {
       counters_.handshake_errors.add();

@@ -7,7 +7,8 @@
 # free loopback port; roomcastd is started with --shards ${SHARDS:-2}.
 # Env: SERVER_KIND (roomcast|node, guessed from the first argument),
 #      ROOMCASTD_ARGS (extra arguments), START_TIMEOUT_S (default 20),
-#      PYTHON (default /usr/bin/python3), KEEP_LOG=1 (keep the server log).
+#      PYTHON (default /usr/bin/python3), KEEP_LOG=1 (keep the server log),
+#      INTEROP_TRANSPORTS (websocket, the default | polling | default: the clients' transports).
 set -uo pipefail
 
 usage() { echo "usage: $0 <roomcastd-binary|node> <js|py|all|js:NAME[,NAME]>" >&2; exit 2; }

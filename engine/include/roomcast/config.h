@@ -18,6 +18,7 @@ struct Config {
   uint32_t ping_timeout_ms = 20000;    // ...and closes the connection if no pong by then
   uint32_t connect_timeout_ms = 45000; // close a connection that joins no namespace in time
   uint32_t handshake_timeout_ms = 10000;  // TCP open but no complete upgrade request
+  uint32_t upgrade_timeout_ms = 10000; // polling -> WebSocket upgrade must complete by then
 
   size_t max_payload = 1'000'000;      // largest incoming message (WebSocket close 1009)
   uint32_t max_attachments = 10;       // binary attachments per packet
