@@ -1,0 +1,202 @@
+// Long-polling sessions of a running server over real loopback sockets: routing between
+// shards, exact heartbeat deadlines, upgrade timeout, the 400 cases.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <string>
+#include <thread>
+
+#include "roomcast/server.h"
+#include "ws_test_client.h"
+
+using Clock = std::chrono::steady_clock;
+using roomcast::testing::WsTestClient;
+
+namespace {
+
+struct Running {
+  explicit Running(roomcast::Config cfg) {
+    cfg.port = 0;
+    if (!cfg.shards) cfg.shards = 1;
+    cfg.log = [](std::string_view) {};
+    server = std::make_unique<roomcast::Server>(cfg);
+    server->of("/").on("echo", [](roomcast::Socket& s, const roomcast::Args& a, roomcast::Ack) {
+      s.emit_args("echo", a.forward());
+    });
+    server->start();
+  }
+  ~Running() {
+    server->stop();
+    server->wait();
+  }
+  uint16_t port() const { return server->port(); }
+  std::unique_ptr<roomcast::Server> server;
+};
+
+struct Reply {
+  int status = 0;  // 0: no complete response in time
+  std::string body;
+};
+
+// One request on a fresh connection ("Connection: close"), read until the server closes.
+Reply http(uint16_t port, const std::string& method, const std::string& target, const std::string& body = "",
+           int timeout_ms = 3000) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  Reply r;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
+    ::close(fd);
+    return r;
+  }
+  std::string req = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
+  if (method == "POST") req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  req += "\r\n" + body;
+  (void)!::write(fd, req.data(), req.size());
+  std::string in;
+  auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (true) {
+    int left = int(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count());
+    pollfd p{fd, POLLIN, 0};
+    if (left <= 0 || ::poll(&p, 1, left) <= 0) break;
+    char buf[4096];
+    ssize_t n = ::read(fd, buf, sizeof(buf));
+    if (n <= 0) {
+      size_t head = in.find("\r\n\r\n");
+      if (in.rfind("HTTP/1.1 ", 0) == 0 && head != std::string::npos) {
+        r.status = std::stoi(in.substr(9, 3));
+        r.body = in.substr(head + 4);
+      }
+      break;
+    }
+    in.append(buf, size_t(n));
+  }
+  ::close(fd);
+  return r;
+}
+
+const std::string kBase = "/socket.io/?EIO=4&transport=polling";
+
+std::string handshake(uint16_t port) {
+  Reply r = http(port, "GET", kBase);
+  if (r.status != 200 || r.body.rfind("0{\"sid\":\"", 0) != 0) return {};
+  return r.body.substr(9, 20);
+}
+
+}  // namespace
+
+TEST(EnginePolling, HandshakeOffersTheUpgradeWithConfiguredTimings) {
+  roomcast::Config cfg;
+  cfg.ping_interval_ms = 1234;
+  cfg.ping_timeout_ms = 567;
+  Running r(cfg);
+  Reply h = http(r.port(), "GET", kBase);
+  ASSERT_EQ(h.status, 200);
+  ASSERT_EQ(h.body.rfind("0{\"sid\":\"", 0), 0u) << h.body;
+  EXPECT_EQ(h.body.substr(29), "\",\"upgrades\":[\"websocket\"],\"pingInterval\":1234,\"pingTimeout\":567,\"maxPayload\":1000000}");
+}
+
+TEST(EnginePolling, EveryRequestReachesTheOwningShard) {
+  roomcast::Config cfg;
+  cfg.shards = 4;
+  Running r(cfg);
+  // Each request is a new TCP connection, so with four shards most land on a shard that
+  // does not own the session; all must still work.
+  for (int i = 0; i < 8; ++i) {
+    std::string sid = handshake(r.port());
+    ASSERT_EQ(sid.size(), 20u);
+    ASSERT_EQ(http(r.port(), "POST", kBase + "&sid=" + sid, "40").body, "ok");
+    ASSERT_EQ(http(r.port(), "GET", kBase + "&sid=" + sid).body.rfind("40{\"sid\":", 0), 0u);
+    ASSERT_EQ(http(r.port(), "POST", kBase + "&sid=" + sid, "42[\"echo\",1]\x1e" "42[\"echo\",2]").body, "ok");
+    std::string got;
+    for (int k = 0; k < 2 && got.size() < 25; ++k) {
+      Reply g = http(r.port(), "GET", kBase + "&sid=" + sid);
+      ASSERT_EQ(g.status, 200);
+      got += (got.empty() ? "" : "\x1e") + g.body;
+    }
+    EXPECT_EQ(got, "42[\"echo\",1]\x1e" "42[\"echo\",2]");
+  }
+}
+
+TEST(EnginePolling, BadRequestsGetEngineIoErrors) {
+  Running r({});
+  auto is_error = [](const Reply& x, int code, const std::string& msg) {
+    return x.status == 400 && x.body == "{\"code\":" + std::to_string(code) + ",\"message\":\"" + msg + "\"}";
+  };
+  EXPECT_TRUE(is_error(http(r.port(), "GET", "/socket.io/?EIO=4&transport=smoke"), 0, "Transport unknown"));
+  EXPECT_TRUE(is_error(http(r.port(), "GET", kBase + "&sid=AAAAAAAAAAAAAAAAAAAA"), 1, "Session ID unknown"));
+  EXPECT_TRUE(is_error(http(r.port(), "GET", kBase + "&sid=short"), 1, "Session ID unknown"));
+  EXPECT_TRUE(is_error(http(r.port(), "POST", kBase, "40"), 2, "Bad handshake method"));
+  EXPECT_TRUE(is_error(http(r.port(), "GET", "/socket.io/?EIO=3&transport=polling"), 5, "Unsupported protocol version"));
+  std::string sid = handshake(r.port());
+  ASSERT_FALSE(sid.empty());
+  // A payload the reference decoder rejects closes the session; the POST itself is ok.
+  EXPECT_EQ(http(r.port(), "POST", kBase + "&sid=" + sid, "9oops").body, "ok");
+  EXPECT_TRUE(is_error(http(r.port(), "GET", kBase + "&sid=" + sid), 1, "Session ID unknown"));
+}
+
+TEST(EnginePolling, MissedPongEndsTheSessionAtTheDeadlineExactly) {
+  roomcast::Config cfg;
+  cfg.ping_interval_ms = 300;
+  cfg.ping_timeout_ms = 400;
+  Running r(cfg);
+  std::string sid = handshake(r.port());
+  ASSERT_FALSE(sid.empty());
+  Reply ping = http(r.port(), "GET", kBase + "&sid=" + sid);  // held until the ping
+  auto t_ping = Clock::now();
+  ASSERT_EQ(ping.body, "2");
+  std::this_thread::sleep_until(t_ping + std::chrono::milliseconds(300));
+  EXPECT_EQ(http(r.port(), "POST", kBase + "&sid=" + sid, "42[\"x\"]").body, "ok") << "alive before the deadline";
+  std::this_thread::sleep_until(t_ping + std::chrono::milliseconds(410));
+  EXPECT_EQ(http(r.port(), "POST", kBase + "&sid=" + sid, "42[\"x\"]").status, 400) << "gone right after it";
+}
+
+TEST(EnginePolling, PongKeepsTheSessionAlive) {
+  roomcast::Config cfg;
+  cfg.ping_interval_ms = 200;
+  cfg.ping_timeout_ms = 200;
+  Running r(cfg);
+  std::string sid = handshake(r.port());
+  ASSERT_FALSE(sid.empty());
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(http(r.port(), "GET", kBase + "&sid=" + sid).body, "2");
+    ASSERT_EQ(http(r.port(), "POST", kBase + "&sid=" + sid, "3").body, "ok");
+  }
+}
+
+TEST(EnginePolling, ConnectTimeoutAppliesToPollingSessions) {
+  roomcast::Config cfg;
+  cfg.connect_timeout_ms = 300;
+  Running r(cfg);
+  std::string sid = handshake(r.port());
+  ASSERT_FALSE(sid.empty());
+  std::this_thread::sleep_for(std::chrono::milliseconds(320));
+  EXPECT_EQ(http(r.port(), "GET", kBase + "&sid=" + sid).status, 400);
+}
+
+TEST(EnginePolling, UnfinishedUpgradeIsClosedAfterTheUpgradeTimeoutAndPollingGoesOn) {
+  roomcast::Config cfg;
+  cfg.upgrade_timeout_ms = 300;
+  cfg.shards = 2;
+  Running r(cfg);
+  std::string sid = handshake(r.port());
+  ASSERT_FALSE(sid.empty());
+  ASSERT_EQ(http(r.port(), "POST", kBase + "&sid=" + sid, "40").body, "ok");
+  WsTestClient ws;
+  auto t0 = Clock::now();
+  std::string resp = ws.raw_http(r.port(),
+      "GET /socket.io/?EIO=4&transport=websocket&sid=" + sid + " HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+      "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
+  EXPECT_EQ(resp.rfind("HTTP/1.1 101 ", 0), 0u) << resp;
+  EXPECT_GE(took, 280);
+  EXPECT_LT(took, 1500);
+  EXPECT_EQ(http(r.port(), "GET", kBase + "&sid=" + sid).body.rfind("40{", 0), 0u);
+}
