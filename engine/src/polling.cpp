@@ -7,6 +7,7 @@
 
 #include <cstring>
 
+#include "cors.h"
 #include "eio_payload.h"
 #include "http_request.h"
 #include "ids.h"
@@ -41,18 +42,20 @@ std::string eio_error_json(int code, std::string_view message) {
 
 // Unlike http::response, a polling response normally keeps the connection: clients
 // reuse it for the next GET or POST.
-std::string http_reply(int status, std::string_view content_type, std::string_view body, bool keep_alive) {
+std::string http_reply(int status, std::string_view content_type, std::string_view body, bool keep_alive,
+                       std::string_view extra_headers = {}) {
   std::string r = "HTTP/1.1 " + std::to_string(status) + " " + std::string(http::reason_phrase(status)) + "\r\n";
   if (!content_type.empty()) r.append("Content-Type: ").append(content_type).append("\r\n");
   r += "Content-Length: " + std::to_string(body.size()) + "\r\n";
   if (!keep_alive) r += "Connection: close\r\n";
+  r += extra_headers;
   r += "\r\n";
   r += body;
   return r;
 }
 
-std::string eio_error_reply(int code, std::string_view message, bool keep_alive) {
-  return http_reply(400, "application/json", eio_error_json(code, message), keep_alive);
+std::string eio_error_reply(int code, std::string_view message, bool keep_alive, std::string_view extra = {}) {
+  return http_reply(code == 4 ? 403 : 400, "application/json", eio_error_json(code, message), keep_alive, extra);
 }
 
 constexpr std::string_view kTextPlain = "text/plain; charset=UTF-8";
@@ -71,7 +74,7 @@ bool wants_keep_alive(const http::Request& req) {
 // Closes that the server starts leave the close packet for the client's next GET;
 // the others end the session at once, so later requests get "Session ID unknown".
 bool server_initiated(std::string_view reason) {
-  return reason == "server namespace disconnect" || reason == "server shutting down";
+  return reason == "server namespace disconnect";
 }
 
 }  // namespace
@@ -175,7 +178,7 @@ struct PollingOps {
   static void answer_get(Shard& self, PollingConn& p, std::string_view payload) {
     ConnRef to = *p.get;
     p.get.reset();
-    answer_http(self, to, http_reply(200, kTextPlain, payload, p.get_keep_alive), p.get_keep_alive);
+    answer_http(self, to, http_reply(200, kTextPlain, payload, p.get_keep_alive, p.get_headers), p.get_keep_alive);
   }
 
   static void relay_out(Shard& self, ConnRef ws, std::vector<SharedFrame*> frames, uint16_t close_code) {
@@ -196,7 +199,8 @@ struct PollingOps {
     return hs;
   }
 
-  static void create_session(Shard& self, uint32_t slot, Conn& c, std::unique_ptr<Handshake> hs, bool keep_alive) {
+  static void create_session(Shard& self, uint32_t slot, Conn& c, std::unique_ptr<Handshake> hs, bool keep_alive,
+                             const std::string& cors) {
     const Config& cfg = self.core_.config();
     uint32_t vslot;
     if (!self.free_slots_.empty()) {
@@ -227,7 +231,7 @@ struct PollingOps {
     self.reschedule(vslot);
     std::string open = sio::encode_eio_open(v.polling->sid, true, cfg.ping_interval_ms, cfg.ping_timeout_ms,
                                             cfg.max_payload);
-    respond_local(self, slot, c, http_reply(200, kTextPlain, open, keep_alive), keep_alive);
+    respond_local(self, slot, c, http_reply(200, kTextPlain, open, keep_alive, cors), keep_alive);
   }
 };
 
@@ -237,8 +241,17 @@ bool Shard::polling_http(uint32_t slot, Conn& c, const http::Request& req, size_
   const Config& cfg = core_.config();
   auto transport = http::query_param(req.query, "transport");
   auto sid = http::query_param(req.query, "sid");
-  if (*transport == "websocket" && !sid) return false;  // a plain WebSocket session: session.cpp
   const bool keep_alive = wants_keep_alive(req);
+  const bool preflight = req.method == "OPTIONS";
+  http::CorsResult cors = http::cors(cfg.cors_origins, cfg.cors_credentials, req, preflight);
+  if (!cors.allowed) {
+    counters_.handshake_errors.add();
+    log("refused origin " + std::string(*req.header("origin")) + " from " + c.peer);
+    c.http_in.clear();
+    PollingOps::respond_local(*this, slot, c, eio_error_reply(4, "Forbidden", false), false);
+    return true;
+  }
+  if (*transport == "websocket" && !sid) return false;  // a plain WebSocket session: session.cpp
   const size_t body_len = size_t(req.content_length.value_or(0));
   if (body_len > cfg.max_payload) {
     counters_.protocol_errors.add();
@@ -250,14 +263,19 @@ bool Shard::polling_http(uint32_t slot, Conn& c, const http::Request& req, size_
   auto refuse = [&](int code, std::string_view message) {
     counters_.handshake_errors.add();
     c.http_in.erase(0, head_bytes + body_len);
-    PollingOps::respond_local(*this, slot, c, eio_error_reply(code, message, keep_alive), keep_alive);
+    PollingOps::respond_local(*this, slot, c, eio_error_reply(code, message, keep_alive, cors.headers), keep_alive);
     return true;
   };
+  if (preflight && !cfg.cors_origins.empty()) {
+    c.http_in.erase(0, head_bytes + body_len);
+    PollingOps::respond_local(*this, slot, c, http_reply(204, "", "", keep_alive, cors.headers), keep_alive);
+    return true;
+  }
   if (!sid) {
     if (req.method != "GET") return refuse(2, "Bad handshake method");
     auto hs = PollingOps::handshake_of(c, req);  // copied: `req` points into http_in
     c.http_in.erase(0, head_bytes + body_len);
-    PollingOps::create_session(*this, slot, c, std::move(hs), keep_alive);
+    PollingOps::create_session(*this, slot, c, std::move(hs), keep_alive, cors.headers);
     return true;
   }
   auto owner = shard_of_sid(*sid, core_.shard_count());
@@ -270,7 +288,7 @@ bool Shard::polling_http(uint32_t slot, Conn& c, const http::Request& req, size_
     c.polling->ws_key = std::string(up.key);
   } else if (method != "GET" && method != "POST") {
     c.http_in.erase(0, head_bytes + body_len);
-    PollingOps::respond_local(*this, slot, c, http_reply(500, "", "", keep_alive), keep_alive);
+    PollingOps::respond_local(*this, slot, c, http_reply(500, "", "", keep_alive, cors.headers), keep_alive);
     return true;
   }
   if (!core_.shard(*owner).has_room()) {  // the owner's task queue is at its bound
@@ -294,10 +312,12 @@ bool Shard::polling_http(uint32_t slot, Conn& c, const http::Request& req, size_
   if (*transport == "websocket")
     PollingOps::run_on(*this, *owner, [s, from](Shard& o) { o.polling_ws_open(s, from); });
   else if (method == "GET")
-    PollingOps::run_on(*this, *owner, [s, from, keep_alive](Shard& o) { o.polling_get(s, from, keep_alive); });
+    PollingOps::run_on(*this, *owner, [s, from, keep_alive, h = std::move(cors.headers)](Shard& o) mutable {
+      o.polling_get(s, from, keep_alive, std::move(h));
+    });
   else
-    PollingOps::run_on(*this, *owner, [s, from, keep_alive, b = std::move(body)](Shard& o) mutable {
-      o.polling_post(s, from, keep_alive, std::move(b));
+    PollingOps::run_on(*this, *owner, [s, from, keep_alive, b = std::move(body), h = std::move(cors.headers)](Shard& o) mutable {
+      o.polling_post(s, from, keep_alive, std::move(b), std::move(h));
     });
   return true;
 }
@@ -373,21 +393,22 @@ void Shard::polling_relay_out(uint32_t slot, uint32_t gen, std::vector<SharedFra
 
 // ---------------------------------------------------------------- the owning shard
 
-void Shard::polling_get(std::string sid, ConnRef from, bool keep_alive) {
+void Shard::polling_get(std::string sid, ConnRef from, bool keep_alive, std::string headers) {
   uint32_t slot = 0;
   Conn* c = PollingOps::live_session(*this, sid, slot);
-  if (!c) return PollingOps::answer_http(*this, from, eio_error_reply(1, "Session ID unknown", keep_alive), keep_alive);
+  if (!c) return PollingOps::answer_http(*this, from, eio_error_reply(1, "Session ID unknown", keep_alive, headers), keep_alive);
   PollingConn& p = *c->polling;
   if (p.upgrade == UpgradeState::Upgraded)
-    return PollingOps::answer_http(*this, from, eio_error_reply(3, "Bad request", keep_alive), keep_alive);
+    return PollingOps::answer_http(*this, from, eio_error_reply(3, "Bad request", keep_alive, headers), keep_alive);
   if (p.get) {  // two GETs at once: the reference ends the session
     counters_.protocol_errors.add();
-    PollingOps::answer_http(*this, from, http_reply(400, "", "", keep_alive), keep_alive);
+    PollingOps::answer_http(*this, from, http_reply(400, "", "", keep_alive, headers), keep_alive);
     close_conn(slot, *c, ws::close_code::kNormal, "transport error");
     return;
   }
   p.get = from;
   p.get_keep_alive = keep_alive;
+  p.get_headers = std::move(headers);
   if (c->state == ConnState::Open && p.upgrade == UpgradeState::Probing && p.probed) {
     PollingOps::answer_get(*this, p, "6");  // let the client pause polling
     return;
@@ -395,14 +416,14 @@ void Shard::polling_get(std::string sid, ConnRef from, bool keep_alive) {
   polling_flush(slot, *c);
 }
 
-void Shard::polling_post(std::string sid, ConnRef from, bool keep_alive, std::string body) {
+void Shard::polling_post(std::string sid, ConnRef from, bool keep_alive, std::string body, std::string headers) {
   uint32_t slot = 0;
   Conn* c = PollingOps::live_session(*this, sid, slot);
-  if (!c) return PollingOps::answer_http(*this, from, eio_error_reply(1, "Session ID unknown", keep_alive), keep_alive);
+  if (!c) return PollingOps::answer_http(*this, from, eio_error_reply(1, "Session ID unknown", keep_alive, headers), keep_alive);
   PollingConn& p = *c->polling;
   if (p.upgrade == UpgradeState::Upgraded)
-    return PollingOps::answer_http(*this, from, eio_error_reply(3, "Bad request", keep_alive), keep_alive);
-  PollingOps::answer_http(*this, from, http_reply(200, "text/html", "ok", keep_alive), keep_alive);
+    return PollingOps::answer_http(*this, from, eio_error_reply(3, "Bad request", keep_alive, headers), keep_alive);
+  PollingOps::answer_http(*this, from, http_reply(200, "text/html", "ok", keep_alive, headers), keep_alive);
   if (c->state != ConnState::Open) return;  // closing: what the client says no longer matters
   std::vector<eio::PayloadPacket> packets;
   eio::PayloadError err = eio::decode_payload(body, packets);

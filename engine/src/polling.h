@@ -46,6 +46,7 @@ struct PollingConn {
   // Session
   std::optional<ConnRef> get;   // the held GET
   bool get_keep_alive = true;
+  std::string get_headers;      // CORS header lines for the held GET's answer
   UpgradeState upgrade = UpgradeState::None;
   bool probed = false;          // 2probe seen: GETs are answered with noop
   ConnRef ws;                   // the upgrading / upgraded WebSocket

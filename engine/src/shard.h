@@ -205,8 +205,8 @@ class Shard {
   bool polling_timer(uint32_t slot, Conn& c);
   void polling_flush(uint32_t slot, Conn& c);
   void polling_answer(uint32_t slot, uint32_t gen, PollAnswer a);
-  void polling_get(std::string sid, ConnRef from, bool keep_alive);
-  void polling_post(std::string sid, ConnRef from, bool keep_alive, std::string body);
+  void polling_get(std::string sid, ConnRef from, bool keep_alive, std::string headers);
+  void polling_post(std::string sid, ConnRef from, bool keep_alive, std::string body, std::string headers);
   void polling_ws_open(std::string sid, ConnRef from);
   void polling_ws_in(uint32_t vslot, uint32_t vgen, ConnRef from, ws::Opcode op, std::string payload);
   void polling_conn_gone(std::string sid, ConnRef who);

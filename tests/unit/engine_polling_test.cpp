@@ -200,3 +200,64 @@ TEST(EnginePolling, UnfinishedUpgradeIsClosedAfterTheUpgradeTimeoutAndPollingGoe
   EXPECT_LT(took, 1500);
   EXPECT_EQ(http(r.port(), "GET", kBase + "&sid=" + sid).body.rfind("40{", 0), 0u);
 }
+
+TEST(EnginePolling, CorsPreflightListedOriginsAndRefusals) {
+  roomcast::Config cfg;
+  cfg.cors_origins = {"http://app.test"};
+  cfg.cors_credentials = true;
+  Running r(cfg);
+  WsTestClient pre, ok, evil, evil_ws, same;
+  std::string p = pre.raw_http(r.port(), "OPTIONS " + kBase + " HTTP/1.1\r\nHost: h\r\nConnection: close\r\nOrigin: http://app.test\r\n"
+                                         "Access-Control-Request-Method: POST\r\nAccess-Control-Request-Headers: content-type\r\n\r\n");
+  EXPECT_EQ(p.rfind("HTTP/1.1 204 ", 0), 0u) << p;
+  EXPECT_NE(p.find("\r\nAccess-Control-Allow-Origin: http://app.test\r\n"), std::string::npos) << p;
+  EXPECT_NE(p.find("\r\nAccess-Control-Allow-Credentials: true\r\n"), std::string::npos) << p;
+  EXPECT_NE(p.find("\r\nAccess-Control-Allow-Headers: content-type\r\n"), std::string::npos) << p;
+  std::string g = ok.raw_http(r.port(), "GET " + kBase + " HTTP/1.1\r\nHost: h\r\nConnection: close\r\nOrigin: http://app.test\r\n\r\n");
+  EXPECT_EQ(g.rfind("HTTP/1.1 200 ", 0), 0u) << g;
+  EXPECT_NE(g.find("\r\nAccess-Control-Allow-Origin: http://app.test\r\n"), std::string::npos) << g;
+  std::string e = evil.raw_http(r.port(), "GET " + kBase + " HTTP/1.1\r\nHost: h\r\nConnection: close\r\nOrigin: http://evil.test\r\n\r\n");
+  EXPECT_EQ(e.rfind("HTTP/1.1 403 ", 0), 0u) << e;
+  EXPECT_NE(e.find("{\"code\":4,\"message\":\"Forbidden\"}"), std::string::npos) << e;
+  std::string w = evil_ws.raw_http(r.port(),
+      "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: h\r\nOrigin: http://evil.test\r\nUpgrade: websocket\r\n"
+      "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+  EXPECT_EQ(w.rfind("HTTP/1.1 403 ", 0), 0u) << w;
+  std::string s = same.raw_http(r.port(), "GET " + kBase + " HTTP/1.1\r\nHost: h:1\r\nConnection: close\r\nOrigin: http://h:1\r\n\r\n");
+  EXPECT_EQ(s.rfind("HTTP/1.1 200 ", 0), 0u) << s;
+  EXPECT_EQ(s.find("Access-Control"), std::string::npos) << s;
+}
+
+TEST(EnginePolling, OptionsWithoutCorsIsABadHandshakeMethod) {
+  Running r({});
+  EXPECT_EQ(http(r.port(), "OPTIONS", kBase).body, "{\"code\":2,\"message\":\"Bad handshake method\"}");
+}
+
+TEST(EnginePolling, PermessageDeflateIsDeclined) {
+  Running r({});
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(r.port());
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
+  std::string req = "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\n"
+                    "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+                    "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n";
+  ASSERT_EQ(::write(fd, req.data(), req.size()), ssize_t(req.size()));
+  std::string in;
+  char buf[2048];
+  while (in.find("\r\n\r\n") == std::string::npos) {
+    pollfd p{fd, POLLIN, 0};
+    ASSERT_GT(::poll(&p, 1, 3000), 0);
+    ssize_t n = ::read(fd, buf, sizeof(buf));
+    ASSERT_GT(n, 0);
+    in.append(buf, size_t(n));
+  }
+  ::close(fd);
+  EXPECT_EQ(in.rfind("HTTP/1.1 101 ", 0), 0u) << in;
+  EXPECT_EQ(in.find("Sec-WebSocket-Extensions"), std::string::npos) << in;
+  // The open packet follows uncompressed: a plain text frame (RSV1 clear).
+  size_t body = in.find("\r\n\r\n") + 4;
+  if (body < in.size()) EXPECT_EQ(uint8_t(in[body]), 0x81);
+}

@@ -26,6 +26,10 @@ int main(int argc, char** argv) {
   app.add_option("--ping-timeout", cfg.ping_timeout_ms, "Engine.IO ping timeout, ms")->capture_default_str();
   app.add_option("--connect-timeout", cfg.connect_timeout_ms, "close connections that join no namespace, ms")->capture_default_str();
   app.add_option("--handshake-timeout", cfg.handshake_timeout_ms, "close TCP connections without an upgrade request, ms")->capture_default_str();
+  app.add_option("--upgrade-timeout", cfg.upgrade_timeout_ms, "polling -> WebSocket upgrade must finish within, ms")->capture_default_str();
+  app.add_option("--cors-origin", cfg.cors_origins,
+                 "allow browsers on this origin (repeatable; '*' for any); default: same origin only");
+  app.add_flag("--cors-credentials", cfg.cors_credentials, "send Access-Control-Allow-Credentials: true");
   app.add_option("--max-payload", cfg.max_payload, "largest incoming message, bytes")->capture_default_str();
   app.add_option("--max-send-queue", cfg.max_send_queue_bytes, "bytes queued per connection before 'slow consumer'")->capture_default_str();
   app.add_option("--max-connections-per-shard", cfg.max_connections_per_shard, "connections per shard (fixed-file table size)")->capture_default_str();

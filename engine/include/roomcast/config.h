@@ -5,6 +5,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace roomcast {
 
@@ -19,6 +20,12 @@ struct Config {
   uint32_t connect_timeout_ms = 45000; // close a connection that joins no namespace in time
   uint32_t handshake_timeout_ms = 10000;  // TCP open but no complete upgrade request
   uint32_t upgrade_timeout_ms = 10000; // polling -> WebSocket upgrade must complete by then
+
+  // Browsers on other origins (both transports; requests without Origin and same-origin
+  // requests are always served). Empty: none. "*": any. Else exact origins such as
+  // "https://app.example.com". A refused origin gets 403 {"code":4,"message":"Forbidden"}.
+  std::vector<std::string> cors_origins;
+  bool cors_credentials = false;       // Access-Control-Allow-Credentials: true
 
   size_t max_payload = 1'000'000;      // largest incoming message (WebSocket close 1009)
   uint32_t max_attachments = 10;       // binary attachments per packet
