@@ -224,6 +224,8 @@ struct PollingOps {
     v.polling->sid = mint_sid(self.index_);
     v.next_ping_ms = self.now_ms_ + cfg.ping_interval_ms;
     v.open_deadline_ms = self.now_ms_ + cfg.connect_timeout_ms;
+    if (self.engine_path(v.handshake->url.substr(0, v.handshake->url.find('?'))))
+      self.engine_opened(vslot, v, v.polling->sid);
     ++self.open_conns_;
     self.counters_.accepted.add();
     self.counters_.connections.add();

@@ -68,7 +68,8 @@ void Shard::on_http(uint32_t slot, Conn& c, std::span<uint8_t> data) {
   };
 
   if (pr.status == http::ParseStatus::Error) return fail(pr.http_status, "text/plain", http::reason_phrase(pr.http_status));
-  if (req.path != cfg.path) return fail(404, "text/plain", "Not Found");
+  const bool engine_only = engine_path(req.path);
+  if (req.path != cfg.path && !engine_only) return fail(404, "text/plain", "Not Found");
   auto transport = http::query_param(req.query, "transport");
   auto eio = http::query_param(req.query, "EIO");
   if (!transport || (*transport != "websocket" && *transport != "polling")) return eio_fail(0, "Transport unknown");
@@ -87,7 +88,8 @@ void Shard::on_http(uint32_t slot, Conn& c, std::span<uint8_t> data) {
     hs->headers.emplace_back(std::string(req.headers[i].name), std::string(req.headers[i].value));
   c.handshake = std::move(hs);
 
-  std::string open = sio::encode_eio_open(random_id(), false, cfg.ping_interval_ms, cfg.ping_timeout_ms, cfg.max_payload);
+  std::string sid = random_id();
+  std::string open = sio::encode_eio_open(sid, false, cfg.ping_interval_ms, cfg.ping_timeout_ms, cfg.max_payload);
   std::string resp = http::upgrade_response(up.key);
   SharedFrame* f = SharedFrame::create(resp.size() + ws::header_size(open.size()) + open.size());
   std::memcpy(f->mutable_data(), resp.data(), resp.size());
@@ -99,6 +101,7 @@ void Shard::on_http(uint32_t slot, Conn& c, std::span<uint8_t> data) {
   c.parser = std::make_unique<ws::Parser>(cfg.max_payload);
   c.next_ping_ms = now_ms_ + cfg.ping_interval_ms;
   c.open_deadline_ms = now_ms_ + cfg.connect_timeout_ms;
+  if (engine_only) engine_opened(slot, c, std::move(sid));
   reschedule(slot);
 
   // Bytes after the request head already belong to the WebSocket stream.
@@ -115,6 +118,10 @@ void Shard::on_ws_message(uint32_t slot, Conn& c, const ws::Message& m) {
       on_eio_text(slot, c, std::string_view(reinterpret_cast<const char*>(m.payload.data()), m.payload.size()));
       break;
     case ws::Opcode::Binary: {
+      if (c.engine_sid) {
+        engine_message(slot, c, std::string_view(reinterpret_cast<const char*>(m.payload.data()), m.payload.size()), true);
+        break;
+      }
       if (!c.pending_binary) {
         counters_.protocol_errors.add();
         log("unexpected binary message from " + c.peer);
@@ -154,6 +161,10 @@ void Shard::on_eio_text(uint32_t slot, Conn& c, std::string_view text) {
   }
   switch (p->type) {
     case sio::EioType::Message:
+      if (c.engine_sid) {
+        engine_message(slot, c, p->data, false);
+        break;
+      }
       on_sio_packet(slot, c, p->data);
       break;
     case sio::EioType::Pong:
@@ -450,6 +461,7 @@ void Shard::send_text(uint32_t slot, Conn& c, std::string_view eio_text) {
 void Shard::close_conn(uint32_t slot, Conn& c, uint16_t code, std::string_view reason) {
   if (c.state == ConnState::Closing || c.state == ConnState::Free) return;
   bool was_open = c.state == ConnState::Open;
+  if (c.engine_sid && was_open) engine_closed(slot, c, reason);
   disconnect_sockets_of(slot, c, reason);
   c.pending_binary.reset();
   c.parser.reset();

@@ -100,6 +100,7 @@ struct Conn {
   int64_t pong_deadline_ms = 0;    // 0 = no ping outstanding
   std::string peer;
   std::unique_ptr<PollingConn> polling;  // long-polling role (polling.h), if any
+  std::unique_ptr<std::string> engine_sid;  // set on sessions of the bare Engine.IO endpoint
 };
 
 // Per-shard state of one namespace.
@@ -211,6 +212,12 @@ class Shard {
   void polling_ws_in(uint32_t vslot, uint32_t vgen, ConnRef from, ws::Opcode op, std::string payload);
   void polling_conn_gone(std::string sid, ConnRef who);
   void polling_relay_out(uint32_t slot, uint32_t gen, std::vector<SharedFrame*> frames, uint16_t close_code);
+
+  // The bare Engine.IO endpoint (engine_io.cpp).
+  bool engine_path(std::string_view path) const;
+  void engine_opened(uint32_t slot, Conn& c, std::string sid);
+  void engine_message(uint32_t slot, Conn& c, std::string_view data, bool binary);
+  void engine_closed(uint32_t slot, Conn& c, std::string_view reason);
 
  private:
   ServerCore& core_;

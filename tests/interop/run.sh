@@ -28,7 +28,8 @@ else
   kind=${SERVER_KIND:-roomcast}
   [[ -x $server_arg ]] || { echo "interop: server binary not executable: $server_arg" >&2; exit 2; }
   # shellcheck disable=SC2206  # ROOMCASTD_ARGS is a plain word list on purpose
-  server_cmd=("$server_arg" --shards "${SHARDS:-2}" ${ROOMCASTD_ARGS:-})
+  # --engine-io-path: the bare Engine.IO echo endpoint that js/engine_io.test.mjs talks to.
+  server_cmd=("$server_arg" --shards "${SHARDS:-2}" --engine-io-path /engine.io/ ${ROOMCASTD_ARGS:-})
 fi
 
 js_files=()

@@ -30,6 +30,8 @@ int main(int argc, char** argv) {
   app.add_option("--cors-origin", cfg.cors_origins,
                  "allow browsers on this origin (repeatable; '*' for any); default: same origin only");
   app.add_flag("--cors-credentials", cfg.cors_credentials, "send Access-Control-Allow-Credentials: true");
+  app.add_option("--engine-io-path", cfg.engine_io_path,
+                 "also mount a bare Engine.IO endpoint here (e.g. /engine.io/) that echoes every message");
   app.add_option("--max-payload", cfg.max_payload, "largest incoming message, bytes")->capture_default_str();
   app.add_option("--max-send-queue", cfg.max_send_queue_bytes, "bytes queued per connection before 'slow consumer'")->capture_default_str();
   app.add_option("--max-connections-per-shard", cfg.max_connections_per_shard, "connections per shard (fixed-file table size)")->capture_default_str();
@@ -39,6 +41,15 @@ int main(int argc, char** argv) {
   app.add_flag("--quiet", quiet, "no log lines");
   CLI11_PARSE(app, argc, argv);
   if (quiet) cfg.log = [](std::string_view) {};
+  if (!cfg.engine_io_path.empty()) {
+    // The demo for the bare endpoint: every message comes back as it was, text or binary.
+    cfg.engine_io.on_message = [](const roomcast::EngineConnection& c, std::string_view data, bool binary) {
+      if (binary)
+        c.send_binary({reinterpret_cast<const uint8_t*>(data.data()), data.size()});
+      else
+        c.send(data);
+    };
+  }
 
   // Signals go to a dedicated thread (blocked everywhere else) that asks the server to stop.
   sigset_t sigs;

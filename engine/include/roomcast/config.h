@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "roomcast/engine_io.h"
+
 namespace roomcast {
 
 struct Config {
@@ -14,6 +16,10 @@ struct Config {
   uint16_t port = 3000;                // 0 picks a free port (see Server::port())
   unsigned shards = 0;                 // event-loop threads; 0 = number of cores
   std::string path = "/socket.io/";    // Engine.IO endpoint path
+  // A bare Engine.IO endpoint next to Socket.IO on the same port (e.g. "/engine.io/");
+  // empty: none. Its connections deliver raw messages to `engine_io` (engine_io.h).
+  std::string engine_io_path;
+  EngineIoHandlers engine_io;
 
   uint32_t ping_interval_ms = 25000;   // server sends an Engine.IO ping this often
   uint32_t ping_timeout_ms = 20000;    // ...and closes the connection if no pong by then
