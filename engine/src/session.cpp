@@ -69,6 +69,7 @@ void Shard::on_http(uint32_t slot, Conn& c, std::span<uint8_t> data) {
 
   if (pr.status == http::ParseStatus::Error) return fail(pr.http_status, "text/plain", http::reason_phrase(pr.http_status));
   const bool engine_only = engine_path(req.path);
+  if (req.path != cfg.path && !engine_only && serve_static(slot, c, req, pr.head_bytes)) return;
   if (req.path != cfg.path && !engine_only) return fail(404, "text/plain", "Not Found");
   auto transport = http::query_param(req.query, "transport");
   auto eio = http::query_param(req.query, "EIO");

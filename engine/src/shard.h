@@ -213,6 +213,9 @@ class Shard {
   void polling_conn_gone(std::string sid, ConnRef who);
   void polling_relay_out(uint32_t slot, uint32_t gen, std::vector<SharedFrame*> frames, uint16_t close_code);
 
+  // Config::static_resources (static_http.cpp).
+  bool serve_static(uint32_t slot, Conn& c, const http::Request& req, size_t head_bytes);
+
   // The bare Engine.IO endpoint (engine_io.cpp).
   bool engine_path(std::string_view path) const;
   void engine_opened(uint32_t slot, Conn& c, std::string sid);

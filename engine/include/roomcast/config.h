@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,6 +21,13 @@ struct Config {
   // empty: none. Its connections deliver raw messages to `engine_io` (engine_io.h).
   std::string engine_io_path;
   EngineIoHandlers engine_io;
+  // Plain HTTP resources on the same port (a demo page, the client bundle): exact path ->
+  // content. GET and HEAD only (else 405).
+  struct StaticResource {
+    std::string content_type;
+    std::string body;
+  };
+  std::map<std::string, StaticResource, std::less<>> static_resources;
 
   uint32_t ping_interval_ms = 25000;   // server sends an Engine.IO ping this often
   uint32_t ping_timeout_ms = 20000;    // ...and closes the connection if no pong by then
