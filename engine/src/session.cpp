@@ -114,6 +114,11 @@ void Shard::on_http(uint32_t slot, Conn& c, std::span<uint8_t> data) {
 
 void Shard::on_ws_message(uint32_t slot, Conn& c, const ws::Message& m) {
   if (c.polling && polling_relay_in(slot, c, m)) return;
+  // The timer wheel is coarse: a pong (or anything) after the deadline must not count.
+  if (c.pong_deadline_ms && now_ms_ >= c.pong_deadline_ms) {
+    on_timer(slot, c);
+    if (c.state != ConnState::Open) return;
+  }
   switch (m.opcode) {
     case ws::Opcode::Text:
       on_eio_text(slot, c, std::string_view(reinterpret_cast<const char*>(m.payload.data()), m.payload.size()));
