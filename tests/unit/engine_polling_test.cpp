@@ -261,3 +261,41 @@ TEST(EnginePolling, PermessageDeflateIsDeclined) {
   size_t body = in.find("\r\n\r\n") + 4;
   if (body < in.size()) EXPECT_EQ(uint8_t(in[body]), 0x81);
 }
+
+TEST(EnginePolling, BoundsHaveNamedOutcomes) {
+  roomcast::Config cfg;
+  cfg.max_payload = 100;
+  cfg.max_connections_per_shard = 4;
+  Running r(cfg);
+  std::string sid = handshake(r.port());
+  ASSERT_FALSE(sid.empty());
+  // A body over maxPayload: 413, as the reference answers.
+  EXPECT_EQ(http(r.port(), "POST", kBase + "&sid=" + sid, std::string(101, '4')).status, 413);
+  // Bytes beyond one more request while a GET is held: the connection is dropped.
+  {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(r.port());
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
+    std::string held = "GET " + kBase + "&sid=" + sid + " HTTP/1.1\r\nHost: h\r\n\r\n";
+    ASSERT_EQ(::write(fd, held.data(), held.size()), ssize_t(held.size()));
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    std::string junk(20000, 'x');
+    (void)!::write(fd, junk.data(), junk.size());
+    pollfd p{fd, POLLIN, 0};
+    bool closed = false;
+    for (int i = 0; i < 30 && !closed; ++i) {
+      char buf[256];
+      if (::poll(&p, 1, 100) > 0 && ::read(fd, buf, sizeof(buf)) <= 0) closed = true;
+    }
+    ::close(fd);
+    EXPECT_TRUE(closed) << "connection kept despite the overflow";
+  }
+  // Polling sessions take connection slots: beyond the bound, 503.
+  int refused = 0;
+  for (int i = 0; i < 6; ++i) refused += http(r.port(), "GET", kBase).status == 503;
+  EXPECT_GT(refused, 0);
+  EXPECT_GT(r.server->stats().refused_full, 0u);
+}
