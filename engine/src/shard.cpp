@@ -538,6 +538,10 @@ void Shard::flush_sends() {
   for (uint32_t slot : dirty_) {
     Conn& c = *conns_[slot];
     c.dirty = false;
+    if (c.polling && c.polling->role == PollRole::Session) {  // no socket: polling.cpp delivers
+      if (c.state != ConnState::Free) polling_flush(slot, c);
+      continue;
+    }
     if (c.state == ConnState::Free || c.send_inflight || c.fd_closing || c.q.empty()) continue;
     start_send(slot, c);
   }
@@ -679,6 +683,7 @@ void Shard::reschedule(uint32_t slot) {
     if (t > 0 && (d == 0 || t < d)) d = t;
   };
   consider(c.open_deadline_ms);
+  if (c.polling) consider(c.polling->upgrade_deadline_ms);
   if (c.state == ConnState::Open) {
     consider(c.pong_deadline_ms ? c.pong_deadline_ms : c.next_ping_ms);
     for (auto& s : c.sockets)

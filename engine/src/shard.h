@@ -19,6 +19,7 @@
 
 #include "broadcast_profile.h"
 #include "counters.h"
+#include "polling.h"
 #include "roomcast/server.h"
 #include "room_table.h"
 #include "send_queue.h"
@@ -26,6 +27,10 @@
 #include "shared_frame.h"
 #include "timer_wheel.h"
 #include "ws_frame.h"
+
+namespace roomcast::http {
+struct Request;
+}
 
 namespace roomcast::detail {
 
@@ -94,6 +99,8 @@ struct Conn {
   int64_t next_ping_ms = 0;
   int64_t pong_deadline_ms = 0;    // 0 = no ping outstanding
   std::string peer;
+  std::unique_ptr<PollingConn> polling;  // long-polling role (polling.h), if any
+  std::unique_ptr<std::string> engine_sid;  // set on sessions of the bare Engine.IO endpoint
 };
 
 // Per-shard state of one namespace.
@@ -193,6 +200,30 @@ class Shard {
   Socket* socket_of(Conn& c, uint32_t nsp_index);
   void call_handler(Socket& s, const EventHandler& h, const Args& args, Ack ack);
 
+  // Long-polling and upgrades (polling.cpp). Hooks return true when they took over.
+  bool polling_http(uint32_t slot, Conn& c, const http::Request& req, size_t head_bytes);
+  bool polling_hold_bytes(uint32_t slot, Conn& c, std::span<uint8_t> data);
+  bool polling_closing(uint32_t slot, Conn& c, bool graceful, uint16_t code, std::string_view reason);
+  bool polling_relay_in(uint32_t slot, Conn& c, const ws::Message& m);
+  bool polling_timer(uint32_t slot, Conn& c);
+  void polling_flush(uint32_t slot, Conn& c);
+  void polling_answer(uint32_t slot, uint32_t gen, PollAnswer a);
+  void polling_get(std::string sid, ConnRef from, bool keep_alive, std::string headers);
+  void polling_post(std::string sid, ConnRef from, bool keep_alive, std::string body, std::string headers);
+  void polling_ws_open(std::string sid, ConnRef from);
+  void polling_ws_in(uint32_t vslot, uint32_t vgen, ConnRef from, ws::Opcode op, std::string payload);
+  void polling_conn_gone(std::string sid, ConnRef who);
+  void polling_relay_out(uint32_t slot, uint32_t gen, std::vector<SharedFrame*> frames, uint16_t close_code);
+
+  // Config::static_resources (static_http.cpp).
+  bool serve_static(uint32_t slot, Conn& c, const http::Request& req, size_t head_bytes);
+
+  // The bare Engine.IO endpoint (engine_io.cpp).
+  bool engine_path(std::string_view path) const;
+  void engine_opened(uint32_t slot, Conn& c, std::string sid);
+  void engine_message(uint32_t slot, Conn& c, std::string_view data, bool binary);
+  void engine_closed(uint32_t slot, Conn& c, std::string_view reason);
+
  private:
   ServerCore& core_;
   unsigned index_;
@@ -226,6 +257,8 @@ class Shard {
   int64_t accept_rearm_ms_ = 0;
   int64_t now_ms_ = 0;
   ShardCounters counters_;
+  PollingTable polling_;
+  friend struct PollingOps;
   std::unique_ptr<BroadcastProfile> profile_ = std::make_unique<BroadcastProfile>();
   std::vector<LocalRef*> profiled_pending_;  // profiled frames waiting for this turn's submit
 

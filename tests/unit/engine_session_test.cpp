@@ -102,14 +102,6 @@ TEST(EngineSession, ReservedEventNameClosesConnection) {
   EXPECT_TRUE(c.wait_closed());
 }
 
-TEST(EngineSession, PollingGetsTransportUnknown) {
-  Running r({});
-  WsTestClient c;
-  std::string resp = c.raw_http(r.port(), "GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\n\r\n");
-  EXPECT_EQ(resp.rfind("HTTP/1.1 400 ", 0), 0u) << resp;
-  EXPECT_NE(resp.find("\r\n\r\n{\"code\":0,\"message\":\"Transport unknown\"}"), std::string::npos) << resp;
-}
-
 TEST(EngineSession, BadProtocolVersionAndWrongPath) {
   Running r({});
   WsTestClient c1, c2;

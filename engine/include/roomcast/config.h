@@ -3,8 +3,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "roomcast/engine_io.h"
 
 namespace roomcast {
 
@@ -13,11 +17,29 @@ struct Config {
   uint16_t port = 3000;                // 0 picks a free port (see Server::port())
   unsigned shards = 0;                 // event-loop threads; 0 = number of cores
   std::string path = "/socket.io/";    // Engine.IO endpoint path
+  // A bare Engine.IO endpoint next to Socket.IO on the same port (e.g. "/engine.io/");
+  // empty: none. Its connections deliver raw messages to `engine_io` (engine_io.h).
+  std::string engine_io_path;
+  EngineIoHandlers engine_io;
+  // Plain HTTP resources on the same port (a demo page, the client bundle): exact path ->
+  // content. GET and HEAD only (else 405).
+  struct StaticResource {
+    std::string content_type;
+    std::string body;
+  };
+  std::map<std::string, StaticResource, std::less<>> static_resources;
 
   uint32_t ping_interval_ms = 25000;   // server sends an Engine.IO ping this often
   uint32_t ping_timeout_ms = 20000;    // ...and closes the connection if no pong by then
   uint32_t connect_timeout_ms = 45000; // close a connection that joins no namespace in time
   uint32_t handshake_timeout_ms = 10000;  // TCP open but no complete upgrade request
+  uint32_t upgrade_timeout_ms = 10000; // polling -> WebSocket upgrade must complete by then
+
+  // Browsers on other origins (both transports; requests without Origin and same-origin
+  // requests are always served). Empty: none. "*": any. Else exact origins such as
+  // "https://app.example.com". A refused origin gets 403 {"code":4,"message":"Forbidden"}.
+  std::vector<std::string> cors_origins;
+  bool cors_credentials = false;       // Access-Control-Allow-Credentials: true
 
   size_t max_payload = 1'000'000;      // largest incoming message (WebSocket close 1009)
   uint32_t max_attachments = 10;       // binary attachments per packet
