@@ -189,13 +189,11 @@ struct PollingOps {
       for (SharedFrame* f : frames) f->release();
   }
 
-  static std::unique_ptr<Handshake> handshake_of(const Conn& c, const http::Request& req) {
+  // The session keeps the request head as received (Handshake reads it on demand).
+  static std::unique_ptr<Handshake> handshake_of(const Conn& c, size_t head_bytes) {
     auto hs = std::make_unique<Handshake>();
     hs->address = c.peer;
-    hs->url = std::string(req.target);
-    hs->query = std::string(req.query);
-    for (size_t i = 0; i < req.header_count; ++i)
-      hs->headers.emplace_back(std::string(req.headers[i].name), std::string(req.headers[i].value));
+    hs->head = c.http_in.substr(0, head_bytes);
     return hs;
   }
 
@@ -224,7 +222,7 @@ struct PollingOps {
     v.polling->sid = mint_sid(self.index_);
     v.next_ping_ms = self.now_ms_ + cfg.ping_interval_ms;
     v.open_deadline_ms = self.now_ms_ + cfg.connect_timeout_ms;
-    if (self.engine_path(v.handshake->url.substr(0, v.handshake->url.find('?'))))
+    if (self.engine_path(v.handshake->url().substr(0, v.handshake->url().find('?'))))
       self.engine_opened(vslot, v, v.polling->sid);
     ++self.open_conns_;
     self.counters_.accepted.add();
@@ -275,7 +273,7 @@ bool Shard::polling_http(uint32_t slot, Conn& c, const http::Request& req, size_
   }
   if (!sid) {
     if (req.method != "GET") return refuse(2, "Bad handshake method");
-    auto hs = PollingOps::handshake_of(c, req);  // copied: `req` points into http_in
+    auto hs = PollingOps::handshake_of(c, head_bytes);  // copied: `req` points into http_in
     c.http_in.erase(0, head_bytes + body_len);
     PollingOps::create_session(*this, slot, c, std::move(hs), keep_alive, cors.headers);
     return true;
