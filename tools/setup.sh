@@ -10,6 +10,7 @@ packages=(
   liburing-dev libconcurrentqueue-dev libgtest-dev libbenchmark-dev
   libsimdjson-dev libroaring-dev libcli11-dev libfmt-dev libssl-dev
   python3-socketio python3-websocket
+  libhiredis-dev redis-server
 )
 
 # The machine may bring its own Node; Debian's (18) is too old for the tests.

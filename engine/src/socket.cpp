@@ -4,6 +4,7 @@
 #include <mutex>
 
 #include "http_request.h"
+#include "redis_adapter.h"
 #include "server_core.h"
 #include "shard.h"
 #include "wire_encode.h"
@@ -117,7 +118,9 @@ bool Broadcast::emit_args(std::string_view event, std::span<const Arg> args) con
   const int64_t t_emit = profile ? detail::mono_ns() : 0;
   SharedFrame* frame = detail::encode_event(nsp_->name(), event, args, std::nullopt, core.shard_count());
   const int64_t t_encoded = profile ? detail::mono_ns() : 0;
-  return core.dispatch(nsp_->index_, frame, rooms_, except_, t_emit, t_encoded);
+  if (!core.dispatch(nsp_->index_, frame, rooms_, except_, t_emit, t_encoded)) return false;
+  if (auto* redis = core.redis()) redis->publish_broadcast(nsp_->name(), event, args, rooms_, except_);
+  return true;
 }
 
 void Broadcast::sockets_join(std::string_view room) const {

@@ -25,6 +25,13 @@ struct Config {
   uint32_t max_connections_per_shard = 16384;  // also the fixed-file table size per ring
   size_t max_shard_queue = 1 << 16;    // cross-shard tasks waiting per shard; emit refuses beyond
 
+  // Join a cluster of Socket.IO servers over Redis pub/sub ("redis://127.0.0.1:6379"), wire-
+  // compatible with Node's @socket.io/redis-adapter 8.x and @socket.io/redis-emitter.
+  // Empty: standalone, nothing connects.
+  std::string redis_url;
+  std::string redis_prefix = "socket.io";  // the adapter's `key` option
+  size_t redis_max_queue = 1 << 16;        // broadcasts waiting for Redis; beyond: newest dropped
+
   // Per-stage broadcast timing (Server::latency_profile_json); can also be toggled at run time.
   bool profile_broadcasts = false;
 

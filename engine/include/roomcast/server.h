@@ -80,6 +80,14 @@ struct Stats {
   uint64_t bytes_sent = 0;
   uint64_t emits_refused = 0;          // emit refused: a shard queue was full
   uint64_t handler_exceptions = 0;
+  // Redis cluster adapter (Config::redis_url); all zero without it.
+  bool redis_connected = false;
+  uint64_t redis_published = 0;          // broadcasts written to Redis
+  uint64_t redis_publish_dropped = 0;    // outgoing queue full ("drop-newest") or lost in an outage
+  uint64_t redis_received = 0;           // broadcast messages read from Redis
+  uint64_t redis_delivered = 0;          // ...of which handed to the local fan-out
+  uint64_t redis_connection_losses = 0;
+  uint64_t redis_reconnects = 0;
 };
 
 using EventHandler = std::function<void(Socket&, const Args&, Ack)>;

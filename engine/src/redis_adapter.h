@@ -1,0 +1,126 @@
+// Joins a cluster of Socket.IO servers over Redis pub/sub, as a peer of Node servers running
+// @socket.io/redis-adapter 8.x (classic mode) and of @socket.io/redis-emitter.
+//
+// One thread of its own with two Redis connections (hiredis): a subscriber and a publisher,
+// both driven by one poll loop. Shards never wait for Redis: a broadcast leaving this node is
+// encoded to msgpack on the emitting thread and put on a bounded queue; a broadcast arriving
+// is decoded here, once, and handed to the shards through their task queues like any other.
+//
+// Outage: local delivery never depends on Redis. A lost connection is logged, counted, and
+// retried with exponential backoff; subscriptions are renewed on reconnect. Broadcasts keep
+// queuing meanwhile up to `max_queue`; beyond it the newest is dropped (policy "drop-newest",
+// counted in publish_dropped).
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "redis_url.h"
+#include "room_presence.h"
+#include "roomcast/args.h"
+
+struct redisContext;  // hiredis
+
+namespace roomcast::detail {
+
+class ServerCore;
+
+// Written from several threads (any thread may publish), hence real atomic increments.
+struct RedisCounter {
+  std::atomic<uint64_t> v{0};
+  void add(uint64_t n = 1) { v.fetch_add(n, std::memory_order_relaxed); }
+  uint64_t get() const { return v.load(std::memory_order_relaxed); }
+};
+
+struct RedisCounters {
+  using Counter = RedisCounter;
+  Counter published;        // messages written to Redis
+  Counter publish_dropped;  // drop-newest: the outgoing queue was full
+  Counter publish_refused;  // an argument had no msgpack form (invalid RawJson)
+  Counter received;         // broadcast messages read from Redis
+  Counter delivered;        // ...handed to the shards
+  Counter skipped;          // own uid, other namespace, no local member of the room
+  Counter malformed;        // undecodable messages
+  Counter connection_losses;
+  Counter reconnects;       // successful connections after a loss
+};
+
+class RedisAdapter {
+ public:
+  static constexpr const char* kDropPolicy = "drop-newest";
+
+  RedisAdapter(ServerCore& core, RedisEndpoint endpoint, std::string prefix, size_t max_queue);
+  ~RedisAdapter();
+  RedisAdapter(const RedisAdapter&) = delete;
+  RedisAdapter& operator=(const RedisAdapter&) = delete;
+
+  void start();
+  void stop();  // joins the thread; any thread but the adapter's own
+
+  // Any thread. A namespace to serve: subscribes to its channels (now, or once connected).
+  void watch_namespace(uint32_t index, std::string name);
+  // Any thread. Encodes the broadcast once and queues it for Redis. False if it was dropped.
+  bool publish_broadcast(std::string_view nsp, std::string_view event, std::span<const Arg> args,
+                         std::span<const std::string> rooms, std::span<const std::string> except);
+
+  RoomPresence& presence() { return presence_; }
+  const RedisCounters& counters() const { return counters_; }
+  bool connected() const { return connected_.load(std::memory_order_relaxed); }
+  size_t queued() const;
+  const std::string& uid() const { return uid_; }
+
+ private:
+  struct Nsp {
+    uint32_t index;
+    std::string name;
+    std::string base;     // socket.io#<nsp>#
+    std::string pattern;  // socket.io#<nsp>#*
+    bool subscribed = false;
+  };
+  struct Outgoing {
+    std::string channel;
+    std::string payload;
+  };
+
+  void run();
+  bool connect();
+  void disconnect(const char* why);
+  bool subscribe_pending();
+  bool flush_outgoing();
+  bool read_subscriber();
+  bool read_publisher();
+  void on_pmessage(std::string_view pattern, std::string_view channel, std::string_view payload);
+  void wake();
+  void wait_backoff(int ms);
+  void log(std::string_view line);
+
+  ServerCore& core_;
+  RedisEndpoint endpoint_;
+  std::string prefix_;
+  size_t max_queue_;
+  std::string uid_;
+  RoomPresence presence_;
+  RedisCounters counters_;
+
+  mutable std::mutex mu_;  // guards queue_, nsps_
+  std::deque<Outgoing> queue_;
+  std::vector<Nsp> nsps_;
+
+  int wake_fd_ = -1;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> connected_{false};
+  std::thread thread_;
+  ::redisContext* sub_ = nullptr;  // adapter thread only
+  ::redisContext* pub_ = nullptr;
+  uint64_t pub_replies_pending_ = 0;
+  bool ever_connected_ = false;
+  std::mutex stop_mu_;
+};
+
+}  // namespace roomcast::detail
