@@ -18,11 +18,15 @@ std::string publish_channel(std::string_view prefix, std::string_view nsp, std::
 }
 
 std::string request_channel(std::string_view prefix, std::string_view nsp) {
-  return std::string(prefix) + "-request#" + std::string(nsp) + "#";
+  std::string c(prefix);
+  c.append("-request#").append(nsp).append("#");
+  return c;
 }
 
 std::string response_channel(std::string_view prefix, std::string_view nsp) {
-  return std::string(prefix) + "-response#" + std::string(nsp) + "#";
+  std::string c(prefix);
+  c.append("-response#").append(nsp).append("#");
+  return c;
 }
 
 bool room_of_channel(std::string_view base, std::string_view channel, std::string_view& room) {
@@ -82,7 +86,8 @@ DecodeResult packet(Reader& r, RemoteBroadcast& out) {
         continue;
       }
       have_data = true;
-      out.args_json.assign("[");
+      out.args_json.clear();
+      out.args_json.push_back('[');
       for (uint32_t k = 0; k < d.len; ++k) {
         if (k == 0) {
           Head ev;

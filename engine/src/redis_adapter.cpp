@@ -8,10 +8,15 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <memory>
 #include <random>
 
 #include "adapter_protocol.h"
+#include "adapter_request.h"
+#include "msgpack_codec.h"
 #include "server_core.h"
+#include "shard.h"
 #include "wire_encode.h"
 
 namespace roomcast::detail {
@@ -43,6 +48,21 @@ bool write_all(redisContext* c) {
 std::string_view str_of(const redisReply* r) {
   return r && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS) ? std::string_view(r->str, r->len)
                                                                                : std::string_view{};
+}
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// Runs f on `shard` (or on shard 0 when null), from any thread.
+void run_on(ServerCore& core, Shard* shard, std::function<void(Shard&)> f) {
+  Shard* target = shard ? shard : &core.shard(0);
+  if (Shard::current() == target) {
+    f(*target);
+  } else if (!target->post(Task{nullptr, new std::function<void(Shard&)>(std::move(f))})) {
+    core.log("redis: fetch result dropped: shard queue full");
+  }
 }
 
 }  // namespace
@@ -85,9 +105,13 @@ size_t RedisAdapter::queued() const {
 void RedisAdapter::watch_namespace(uint32_t index, std::string name) {
   {
     std::lock_guard lock(mu_);
-    Nsp n{index, std::move(name), {}, {}, false};
+    Nsp n;
+    n.index = index;
+    n.name = std::move(name);
     n.base = adapter::broadcast_channel(prefix_, n.name);
     n.pattern = n.base + "*";
+    n.request = adapter::request_channel(prefix_, n.name);
+    n.response = adapter::response_channel(prefix_, n.name);
     nsps_.push_back(std::move(n));
   }
   wake();
@@ -101,6 +125,10 @@ bool RedisAdapter::publish_broadcast(std::string_view nsp, std::string_view even
     return false;
   }
   out.channel = adapter::publish_channel(prefix_, nsp, rooms);
+  return enqueue(std::move(out.channel), std::move(out.payload));
+}
+
+bool RedisAdapter::enqueue(std::string channel, std::string payload) {
   bool was_empty;
   {
     std::lock_guard lock(mu_);
@@ -109,11 +137,32 @@ bool RedisAdapter::publish_broadcast(std::string_view nsp, std::string_view even
       return false;
     }
     was_empty = queue_.empty();
-    queue_.push_back(std::move(out));
+    queue_.push_back(Outgoing{std::move(channel), std::move(payload)});
   }
   // The adapter drains the whole queue per wake-up: one syscall per burst, not per message.
   if (was_empty) wake();
   return true;
+}
+
+void RedisAdapter::publish_request(std::string_view nsp, std::string payload) {
+  enqueue(adapter::request_channel(prefix_, nsp), std::move(payload));
+}
+
+void RedisAdapter::post_job(std::function<void()> job) {
+  {
+    std::lock_guard lock(mu_);
+    jobs_.push_back(std::move(job));
+  }
+  wake();
+}
+
+void RedisAdapter::run_jobs() {
+  std::deque<std::function<void()>> jobs;
+  {
+    std::lock_guard lock(mu_);
+    jobs.swap(jobs_);
+  }
+  for (auto& j : jobs) j();
 }
 
 void RedisAdapter::run() {
@@ -127,6 +176,8 @@ void RedisAdapter::run() {
   uint64_t failures = 0;
   uint64_t last_dropped_logged = 0;
   while (!stop_.load()) {
+    run_jobs();
+    expire_fetches(false);
     if (!sub_) {
       if (!connect()) {
         if (failures++ == 0) log("cannot reach " + endpoint_.host + ":" + std::to_string(endpoint_.port) +
@@ -160,7 +211,7 @@ void RedisAdapter::run() {
       continue;
     }
     pollfd fds[3] = {{wake_fd_, POLLIN, 0}, {sub_->fd, POLLIN, 0}, {pub_->fd, POLLIN, 0}};
-    if (::poll(fds, 3, 1000) < 0) continue;
+    if (::poll(fds, 3, poll_timeout_ms()) < 0) continue;
     if (fds[0].revents) {
       uint64_t v;
       [[maybe_unused]] auto n = ::read(wake_fd_, &v, sizeof v);
@@ -172,6 +223,29 @@ void RedisAdapter::run() {
     if (fds[2].revents && !read_publisher()) disconnect(pub_->errstr[0] ? pub_->errstr : "publisher connection closed");
   }
   disconnect(nullptr);
+  run_jobs();
+  expire_fetches(true);
+}
+
+int RedisAdapter::poll_timeout_ms() const {
+  int64_t wait = 1000;
+  const int64_t now = now_ms();
+  for (auto& [id, f] : fetches_) wait = std::min(wait, std::max<int64_t>(0, f.deadline_ms - now));
+  return int(wait);
+}
+
+// Ends fetches past their deadline (all of them when stopping) with what has arrived.
+void RedisAdapter::expire_fetches(bool all) {
+  const int64_t now = now_ms();
+  for (auto it = fetches_.begin(); it != fetches_.end();) {
+    if (all || it->second.deadline_ms <= now) {
+      counters_.requests_timed_out.add();
+      it->second.done(std::move(it->second.sockets));
+      it = fetches_.erase(it);
+    } else {
+      ++it;
+    }
+  }
 }
 
 bool RedisAdapter::connect() {
@@ -187,7 +261,6 @@ bool RedisAdapter::connect() {
     }
     redisEnableKeepAlive(*c);
   }
-  pub_replies_pending_ = 0;
   std::lock_guard lock(mu_);
   for (auto& n : nsps_) n.subscribed = false;
   return true;
@@ -202,6 +275,11 @@ void RedisAdapter::disconnect(const char* why) {
   if (pub_) redisFree(pub_);
   sub_ = pub_ = nullptr;
   connected_ = false;
+  // Commands that will never be answered: their handlers learn it from a null reply.
+  auto handlers = std::move(pub_handlers_);
+  pub_handlers_.clear();
+  for (auto& h : handlers)
+    if (h) h(nullptr);
 }
 
 void RedisAdapter::wait_backoff(int ms) {
@@ -213,20 +291,27 @@ void RedisAdapter::wait_backoff(int ms) {
 }
 
 bool RedisAdapter::subscribe_pending() {
-  std::vector<std::string> patterns;
+  std::vector<Nsp> fresh;
   {
     std::lock_guard lock(mu_);
     for (auto& n : nsps_)
       if (!n.subscribed) {
         n.subscribed = true;
-        patterns.push_back(n.pattern);
+        fresh.push_back(n);
       }
   }
-  if (patterns.empty()) return true;
-  for (auto& p : patterns) {
-    const char* argv[2] = {"PSUBSCRIBE", p.c_str()};
-    const size_t lens[2] = {10, p.size()};
-    if (redisAppendCommandArgv(sub_, 2, argv, lens) != REDIS_OK) return false;
+  if (fresh.empty()) return true;
+  for (auto& n : fresh) {
+    // The request channel makes this node count in PUBSUB NUMSUB, which is how Node nodes
+    // know how many answers to wait for: from then on we must answer.
+    const std::string specific = n.response + uid_ + "#";
+    const char* pargv[2] = {"PSUBSCRIBE", n.pattern.c_str()};
+    const size_t plens[2] = {10, n.pattern.size()};
+    const char* sargv[4] = {"SUBSCRIBE", n.request.c_str(), n.response.c_str(), specific.c_str()};
+    const size_t slens[4] = {9, n.request.size(), n.response.size(), specific.size()};
+    if (redisAppendCommandArgv(sub_, 2, pargv, plens) != REDIS_OK ||
+        redisAppendCommandArgv(sub_, 4, sargv, slens) != REDIS_OK)
+      return false;
   }
   return write_all(sub_);
 }
@@ -247,7 +332,7 @@ bool RedisAdapter::flush_outgoing() {
       if (ok) {
         written += appended;
         counters_.published.add(appended);
-        pub_replies_pending_ += appended;
+        pub_handlers_.resize(pub_handlers_.size() + appended);
         appended = 0;
       }
     }
@@ -266,7 +351,11 @@ bool RedisAdapter::read_publisher() {
   for (;;) {
     if (redisGetReplyFromReader(pub_, &r) != REDIS_OK) return false;
     if (!r) return true;
-    if (pub_replies_pending_) --pub_replies_pending_;
+    if (!pub_handlers_.empty()) {
+      auto h = std::move(pub_handlers_.front());
+      pub_handlers_.pop_front();
+      if (h) h(static_cast<redisReply*>(r));
+    }
     freeReplyObject(r);
   }
 }
@@ -280,6 +369,8 @@ bool RedisAdapter::read_subscriber() {
     auto* r = static_cast<redisReply*>(v);
     if (r->type == REDIS_REPLY_ARRAY && r->elements == 4 && str_of(r->element[0]) == "pmessage")
       on_pmessage(str_of(r->element[1]), str_of(r->element[2]), str_of(r->element[3]));
+    else if (r->type == REDIS_REPLY_ARRAY && r->elements == 3 && str_of(r->element[0]) == "message")
+      on_message(str_of(r->element[1]), str_of(r->element[2]));
     freeReplyObject(r);
   }
 }
@@ -317,6 +408,196 @@ void RedisAdapter::on_pmessage(std::string_view pattern, std::string_view channe
   const std::vector<Arg> fwd = args->forward();
   SharedFrame* frame = encode_event(name, b.event, fwd, std::nullopt, core_.shard_count());
   if (core_.dispatch(index, frame, b.rooms, b.except)) counters_.delivered.add();
+}
+
+}  // namespace roomcast::detail
+
+// ---------------------------------------------------------------- requests between nodes
+
+namespace roomcast::detail {
+
+namespace {
+
+// Runs `each` on every selected socket of every shard, appending JSON items to one text;
+// `done` gets the comma-separated items once the last shard has answered.
+struct Collect {
+  std::mutex mu;
+  std::string items;
+  unsigned left;
+  std::function<void(std::string)> done;
+};
+
+void collect(ServerCore& core, uint32_t index, std::vector<std::string> rooms, std::vector<std::string> except,
+             std::function<void(Socket&, std::string&)> each, std::function<void(std::string)> done) {
+  auto st = std::make_shared<Collect>();
+  st->left = core.shard_count();
+  st->done = std::move(done);
+  core.on_every_shard([=](Shard& sh) {
+    std::string mine;
+    sh.for_each_selected(index, rooms, except, [&](Socket& s) {
+      if (!mine.empty()) mine.push_back(',');
+      each(s, mine);
+    });
+    bool last;
+    {
+      std::lock_guard lock(st->mu);
+      if (!mine.empty()) {
+        if (!st->items.empty()) st->items.push_back(',');
+        st->items += mine;
+      }
+      last = --st->left == 0;
+    }
+    if (last) st->done(std::move(st->items));
+  });
+}
+
+void apply(ServerCore& core, uint32_t index, std::vector<std::string> rooms, std::vector<std::string> except,
+           std::function<void(Shard&, Socket&)> f) {
+  core.on_every_shard([=](Shard& sh) { sh.for_each_selected(index, rooms, except, [&](Socket& s) { f(sh, s); }); });
+}
+
+}  // namespace
+
+void RedisAdapter::on_message(std::string_view channel, std::string_view payload) {
+  uint32_t index = 0;
+  std::string response;
+  bool request = false, is_response = false;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& n : nsps_) {
+      if (channel == n.request) {
+        request = true;
+        index = n.index;
+        response = n.response;
+        break;
+      }
+      if (channel.substr(0, n.response.size()) == n.response) {
+        is_response = true;
+        break;
+      }
+    }
+  }
+  if (request) on_request(index, response, payload);
+  else if (is_response) on_response(payload);
+}
+
+void RedisAdapter::on_request(uint32_t index, const std::string& response_channel, std::string_view payload) {
+  using adapter::RequestType;
+  adapter::Request q;
+  std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(payload.data()), payload.size());
+  if (!adapter::decode_request(bytes, q)) return counters_.malformed.add();
+  // Our own requests come back to us too; they were applied locally when issued.
+  if (!q.uid.empty() && q.uid == uid_) return;
+  auto respond = [this, response_channel](std::string body) {
+    counters_.requests_answered.add();
+    enqueue(response_channel, std::move(body));
+  };
+  const std::string id = q.request_id;
+  switch (RequestType(q.type)) {
+    case RequestType::AllRooms:
+      if (!id.empty()) respond(adapter::encode_rooms_response(id, presence_.names(index)));
+      return;
+    case RequestType::Sockets:
+      if (id.empty()) return;
+      collect(core_, index, q.rooms, {}, [](Socket& s, std::string& out) { mp::append_json_string(out, s.id()); },
+              [respond, id](std::string items) { respond(adapter::encode_sockets_response(id, items)); });
+      return;
+    case RequestType::RemoteFetch:
+      if (id.empty()) return;
+      collect(core_, index, q.opts_rooms, q.opts_except,
+              [](Socket& s, std::string& out) {
+                const Handshake& h = s.handshake();
+                adapter::append_fetched_socket(out, s.id(), s.rooms(), h.address, h.url, h.headers, s.auth());
+              },
+              [respond, id](std::string items) { respond(adapter::encode_sockets_response(id, items)); });
+      return;
+    case RequestType::RemoteJoin:
+    case RequestType::RemoteLeave: {
+      const bool join = RequestType(q.type) == RequestType::RemoteJoin;
+      std::vector<std::string> targets = q.has_opts ? q.rooms : std::vector<std::string>{q.room};
+      auto op = [join, targets](Shard& sh, Socket& s) {
+        for (auto& r : targets) join ? sh.socket_join(s, r) : sh.socket_leave(s, r);
+      };
+      if (q.has_opts) {
+        apply(core_, index, q.opts_rooms, q.opts_except, op);
+      } else if (!q.sid.empty()) {
+        apply(core_, index, {q.sid}, {}, op);
+        if (!id.empty()) respond(adapter::encode_done_response(id));
+      }
+      return;
+    }
+    case RequestType::RemoteDisconnect: {
+      const bool close = q.close;
+      auto op = [close](Shard& sh, Socket& s) { sh.socket_disconnect(s, close, "server namespace disconnect", true); };
+      if (q.has_opts) {
+        apply(core_, index, q.opts_rooms, q.opts_except, op);
+      } else if (!q.sid.empty()) {
+        apply(core_, index, {q.sid}, {}, op);
+        if (!id.empty()) respond(adapter::encode_done_response(id));
+      }
+      return;
+    }
+    default:
+      // serverSideEmit (roomcast has no server-side event API yet) and broadcast-with-ack
+      // requests are not answered; their senders time out as with a Node node that has no
+      // listener.
+      return;
+  }
+}
+
+void RedisAdapter::on_response(std::string_view payload) {
+  adapter::Response r;
+  std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(payload.data()), payload.size());
+  if (!adapter::decode_response(bytes, r)) return counters_.malformed.add();
+  auto it = fetches_.find(r.request_id);
+  if (it == fetches_.end()) return;  // another node's request, or one that timed out
+  PendingFetch& f = it->second;
+  for (auto& s : r.sockets) f.sockets.push_back(SocketInfo{std::move(s.id), std::move(s.rooms), 0, std::move(s.address), true});
+  if (++f.got < f.expected) return;
+  f.done(std::move(f.sockets));
+  fetches_.erase(it);
+}
+
+void RedisAdapter::publish_rooms_op(std::string_view nsp, bool join, std::span<const std::string> rooms,
+                                    std::span<const std::string> except, std::string_view room) {
+  const std::string target(room);
+  publish_request(nsp, adapter::encode_rooms_request(uid_, join ? adapter::RequestType::RemoteJoin
+                                                                : adapter::RequestType::RemoteLeave,
+                                                     rooms, except, std::span<const std::string>(&target, 1)));
+}
+
+void RedisAdapter::publish_disconnect(std::string_view nsp, std::span<const std::string> rooms,
+                                      std::span<const std::string> except, bool close) {
+  publish_request(nsp, adapter::encode_disconnect_request(uid_, rooms, except, close));
+}
+
+FetchCallback RedisAdapter::cluster_fetch(std::string_view nsp, std::vector<std::string> rooms,
+                                          std::vector<std::string> except, FetchCallback cb) {
+  Shard* origin = Shard::current();
+  std::string channel = adapter::request_channel(prefix_, nsp);
+  return [this, origin, channel, rooms, except, cb](std::vector<SocketInfo> local) {
+    post_job([this, origin, channel, rooms, except, cb, local = std::move(local)]() mutable {
+      FetchCallback done = [this, origin, cb](std::vector<SocketInfo> all) {
+        run_on(core_, origin, [cb, all = std::move(all)](Shard&) mutable { cb(std::move(all)); });
+      };
+      if (!pub_) return done(std::move(local));
+      // How many nodes listen on the request channel, us included: that many answers,
+      // minus ours, are awaited (as Node's serverCount()).
+      const char* argv[3] = {"PUBSUB", "NUMSUB", channel.c_str()};
+      const size_t lens[3] = {6, 6, channel.size()};
+      if (redisAppendCommandArgv(pub_, 3, argv, lens) != REDIS_OK) return done(std::move(local));
+      pub_handlers_.push_back([this, channel, rooms, except, local, done](redisReply* r) mutable {
+        long long n = 0;
+        if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 && r->element[1]->type == REDIS_REPLY_INTEGER)
+          n = r->element[1]->integer;
+        if (n <= 1) return done(std::move(local));
+        const std::string id = uid_ + "." + std::to_string(++next_request_);
+        fetches_.emplace(id, PendingFetch{std::move(local), uint64_t(n - 1), 0, now_ms() + requests_timeout_ms_, done});
+        enqueue(channel, adapter::encode_fetch_request(uid_, id, rooms, except));
+      });
+      if (!write_all(pub_)) disconnect("publish failed");  // the handler then runs with no reply
+    });
+  };
 }
 
 }  // namespace roomcast::detail

@@ -14,7 +14,9 @@
 #include <atomic>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <mutex>
+#include <unordered_map>
 #include <span>
 #include <string>
 #include <string_view>
@@ -24,8 +26,10 @@
 #include "redis_url.h"
 #include "room_presence.h"
 #include "roomcast/args.h"
+#include "roomcast/server.h"
 
 struct redisContext;  // hiredis
+struct redisReply;
 
 namespace roomcast::detail {
 
@@ -49,6 +53,8 @@ struct RedisCounters {
   Counter malformed;        // undecodable messages
   Counter connection_losses;
   Counter reconnects;       // successful connections after a loss
+  Counter requests_answered;  // fetchSockets / allRooms / socketsJoin ... from other nodes
+  Counter requests_timed_out;  // our cluster-wide fetches that ended without every answer
 };
 
 class RedisAdapter {
@@ -69,6 +75,20 @@ class RedisAdapter {
   bool publish_broadcast(std::string_view nsp, std::string_view event, std::span<const Arg> args,
                          std::span<const std::string> rooms, std::span<const std::string> except);
 
+  // Any thread. Requests to every node, as Node's adapter sends them (no response expected):
+  // socketsJoin / socketsLeave of `room`, disconnectSockets.
+  void publish_request(std::string_view nsp, std::string payload);
+  void publish_rooms_op(std::string_view nsp, bool join, std::span<const std::string> rooms,
+                        std::span<const std::string> except, std::string_view room);
+  void publish_disconnect(std::string_view nsp, std::span<const std::string> rooms,
+                          std::span<const std::string> except, bool close);
+  // Wraps a fetch_sockets callback so that, given this node's sockets, it also asks the other
+  // nodes (expected responders: subscribers of the request channel, minus us; gives up after
+  // `requests_timeout_ms`) and then calls `cb` with everything, on the shard that asked (or
+  // shard 0 when the caller was no shard).
+  FetchCallback cluster_fetch(std::string_view nsp, std::vector<std::string> rooms, std::vector<std::string> except,
+                              FetchCallback cb);
+
   RoomPresence& presence() { return presence_; }
   const RedisCounters& counters() const { return counters_; }
   bool connected() const { return connected_.load(std::memory_order_relaxed); }
@@ -79,9 +99,17 @@ class RedisAdapter {
   struct Nsp {
     uint32_t index;
     std::string name;
-    std::string base;     // socket.io#<nsp>#
-    std::string pattern;  // socket.io#<nsp>#*
+    std::string base;      // socket.io#<nsp>#
+    std::string pattern;   // socket.io#<nsp>#*
+    std::string request;   // socket.io-request#<nsp>#
+    std::string response;  // socket.io-response#<nsp>#
     bool subscribed = false;
+  };
+  struct PendingFetch {
+    std::vector<SocketInfo> sockets;
+    uint64_t expected = 0, got = 0;
+    int64_t deadline_ms = 0;
+    FetchCallback done;  // delivers to the asking shard
   };
   struct Outgoing {
     std::string channel;
@@ -96,6 +124,14 @@ class RedisAdapter {
   bool read_subscriber();
   bool read_publisher();
   void on_pmessage(std::string_view pattern, std::string_view channel, std::string_view payload);
+  void on_message(std::string_view channel, std::string_view payload);
+  void on_request(uint32_t nsp_index, const std::string& response_channel, std::string_view payload);
+  void on_response(std::string_view payload);
+  bool enqueue(std::string channel, std::string payload);
+  void post_job(std::function<void()> job);
+  void run_jobs();
+  void expire_fetches(bool all);
+  int poll_timeout_ms() const;
   void wake();
   void wait_backoff(int ms);
   void log(std::string_view line);
@@ -111,6 +147,7 @@ class RedisAdapter {
   mutable std::mutex mu_;  // guards queue_, nsps_
   std::deque<Outgoing> queue_;
   std::vector<Nsp> nsps_;
+  std::deque<std::function<void()>> jobs_;  // to run on the adapter thread
 
   int wake_fd_ = -1;
   std::atomic<bool> stop_{false};
@@ -118,7 +155,11 @@ class RedisAdapter {
   std::thread thread_;
   ::redisContext* sub_ = nullptr;  // adapter thread only
   ::redisContext* pub_ = nullptr;
-  uint64_t pub_replies_pending_ = 0;
+  // One entry per command on the publisher connection, in order; empty for PUBLISH.
+  std::deque<std::function<void(::redisReply*)>> pub_handlers_;
+  std::unordered_map<std::string, PendingFetch> fetches_;  // adapter thread only
+  uint64_t next_request_ = 0;
+  uint32_t requests_timeout_ms_ = 5000;
   bool ever_connected_ = false;
   std::mutex stop_mu_;
 };

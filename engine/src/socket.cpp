@@ -128,6 +128,7 @@ void Broadcast::sockets_join(std::string_view room) const {
   nsp_->server().core().on_every_shard([idx, rooms = rooms_, except = except_, r = std::string(room)](Shard& sh) {
     sh.for_each_selected(idx, rooms, except, [&](Socket& s) { sh.socket_join(s, r); });
   });
+  if (auto* redis = nsp_->server().core().redis()) redis->publish_rooms_op(nsp_->name(), true, rooms_, except_, room);
 }
 
 void Broadcast::sockets_leave(std::string_view room) const {
@@ -135,6 +136,7 @@ void Broadcast::sockets_leave(std::string_view room) const {
   nsp_->server().core().on_every_shard([idx, rooms = rooms_, except = except_, r = std::string(room)](Shard& sh) {
     sh.for_each_selected(idx, rooms, except, [&](Socket& s) { sh.socket_leave(s, r); });
   });
+  if (auto* redis = nsp_->server().core().redis()) redis->publish_rooms_op(nsp_->name(), false, rooms_, except_, room);
 }
 
 void Broadcast::disconnect_sockets(bool close_connection) const {
@@ -144,6 +146,7 @@ void Broadcast::disconnect_sockets(bool close_connection) const {
       sh.socket_disconnect(s, close_connection, "server namespace disconnect", true);
     });
   });
+  if (auto* redis = nsp_->server().core().redis()) redis->publish_disconnect(nsp_->name(), rooms_, except_, close_connection);
 }
 
 namespace {
@@ -158,6 +161,8 @@ struct FetchState {
 
 void Broadcast::fetch_sockets(FetchCallback cb) const {
   auto& core = nsp_->server().core();
+  // In a cluster, the local result then waits for the other nodes' answers.
+  if (auto* redis = core.redis()) cb = redis->cluster_fetch(nsp_->name(), rooms_, except_, std::move(cb));
   auto st = std::make_shared<FetchState>();
   st->left = core.shard_count();
   st->cb = std::move(cb);

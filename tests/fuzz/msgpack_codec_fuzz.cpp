@@ -1,5 +1,6 @@
 // Fuzzes the Redis adapter's inbound path on hostile payloads: whatever arrives on a
-// subscribed channel goes through decode_broadcast and the generic msgpack -> JSON reader.
+// subscribed channel goes through decode_broadcast, the request/response decoders and the
+// generic msgpack -> JSON reader.
 // Properties checked on success: the JSON produced is valid (the writer accepts it), and
 // JSON -> msgpack -> JSON is the identity on it, attachments included.
 #include <cstdint>
@@ -8,6 +9,7 @@
 #include <vector>
 
 #include "adapter_protocol.h"
+#include "adapter_request.h"
 #include "msgpack_codec.h"
 
 using namespace roomcast::detail;
@@ -40,6 +42,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::string uid;
     check(adapter::peek_uid(in, uid) && uid == b.uid);
   }
+  // Requests and responses: JSON or msgpack, whichever the first byte says.
+  adapter::Request q;
+  if (adapter::decode_request(in, q) && !q.data_json.empty()) round_trip(q.data_json, q.data_attachments);
+  adapter::Response resp;
+  (void)adapter::decode_response(in, resp);
+
   mp::Reader r(in);
   std::string json;
   std::vector<std::string> att;

@@ -62,6 +62,7 @@ struct SocketInfo {
   std::vector<std::string> rooms;
   unsigned shard = 0;
   std::string address;
+  bool remote = false;  // on another node of the Redis cluster (shard is then meaningless)
 };
 
 // Counters, summed over shards.

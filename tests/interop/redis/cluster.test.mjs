@@ -24,12 +24,18 @@ before(async () => {
   await patternsAtLeast(admin, 9);
 });
 
-after(async (t) => {
+// Every roomcastd must stop cleanly on SIGTERM, without a sanitizer report in its log.
+after(async () => {
   if (admin) await admin.quit().catch(() => {});
+  const problems = [];
   for (const p of procs().reverse()) {
     const r = await p.stop();
-    if (p.name === "roomcastd" && r.code !== 0 && r.sig !== "SIGTERM") console.log(`# ${p.name} exit ${JSON.stringify(r)}\n${p.log}`);
+    if (p.name !== "roomcastd") continue;
+    if (r.code !== 0 && r.sig !== "SIGTERM") problems.push(`roomcastd exit ${JSON.stringify(r)}`);
+    if (/WARNING: ThreadSanitizer|ERROR: (Address|Leak)Sanitizer|runtime error:/.test(p.log)) problems.push("sanitizer report");
+    if (problems.length) console.log(`# roomcastd log:\n${p.log}`);
   }
+  assert.deepEqual(problems, []);
 });
 
 const room = (tag) => `${tag}-${randomUUID()}`;
@@ -158,6 +164,75 @@ test("@socket.io/redis-emitter reaches members on every node, binary included", 
     await until("except delivery", () => c.boxes.B.length >= 2 && c.boxes.N.length >= 2);
     await sleep(QUIET_MS);
     assert.equal(c.boxes.A.length, 1, "excepted roomcastd socket got the message");
+  } finally {
+    c.close();
+  }
+});
+
+test("emitter socketsJoin / socketsLeave are applied on roomcastd and Node", async () => {
+  const r = room("sj"), r2 = room("sj2");
+  const c = await cohort(r);
+  const emitter = new Emitter(admin);
+  const hasRoom = async (s, name) => (await call(s, "rooms"))[0].includes(name);
+  try {
+    emitter.of("/chat").in(r).socketsJoin(r2);
+    for (const [k, s] of Object.entries(c.members)) await until(`node ${k} joined ${r2}`, () => hasRoom(s, r2));
+    for (const [k, s] of Object.entries(c.others)) assert.equal(await hasRoom(s, r2), false, `bystander on ${k}`);
+    emitter.of("/chat").to(r2).emit("message", "via-joined-room");
+    await expectDelivered(c.boxes, ["via-joined-room"], "emit to the joined room");
+    emitter.of("/chat").in(r2).socketsLeave(r2);
+    for (const [k, s] of Object.entries(c.members)) await until(`node ${k} left ${r2}`, async () => !(await hasRoom(s, r2)));
+  } finally {
+    c.close();
+  }
+});
+
+for (const from of ["N", "A"]) {
+  test(`fetchSockets from ${from === "N" ? "Node" : "roomcastd"} counts the sockets of every node`, async () => {
+    const r = room("fetch");
+    const c = await cohort(r);
+    try {
+      assert.deepEqual(await call(c.members[from], "fetch_count", r), [3]);
+      assert.deepEqual(await call(c.others[from], "fetch_count", room("empty")), [0]);
+    } finally {
+      c.close();
+    }
+  });
+}
+
+test("allRooms and sockets requests are answered by roomcastd nodes", async () => {
+  const r = room("all");
+  const c = await cohort(r);
+  const sub = admin.duplicate();
+  sub.on("error", () => {});
+  await sub.connect();
+  const responses = [];
+  await sub.subscribe("socket.io-response#/chat#", (m) => responses.push(JSON.parse(m)));
+  try {
+    await admin.publish("socket.io-request#/chat#", JSON.stringify({ uid: "test-peer", requestId: "q1", type: 1 }));
+    await until("3 allRooms responses", () => responses.filter((x) => x.requestId === "q1").length >= 3);
+    const rooms = new Set(responses.filter((x) => x.requestId === "q1").flatMap((x) => x.rooms));
+    assert.ok(rooms.has(r));
+    for (const s of Object.values(c.members)) assert.ok(rooms.has(s.id), `socket id ${s.id} listed as a room`);
+    await admin.publish("socket.io-request#/chat#", JSON.stringify({ uid: "test-peer", requestId: "q2", type: 0, rooms: [r] }));
+    await until("3 sockets responses", () => responses.filter((x) => x.requestId === "q2").length >= 3);
+    const ids = responses.filter((x) => x.requestId === "q2").flatMap((x) => x.sockets).sort();
+    assert.deepEqual(ids, Object.values(c.members).map((s) => s.id).sort());
+  } finally {
+    await sub.quit().catch(() => {});
+    c.close();
+  }
+});
+
+test("emitter disconnectSockets reaches roomcastd sockets", async () => {
+  const r = room("dc");
+  const c = await cohort(r);
+  try {
+    const gone = Object.values(c.members).map((s) => new Promise((resolve) => s.once("disconnect", resolve)));
+    new Emitter(admin).of("/chat").in(r).disconnectSockets();
+    const reasons = await Promise.all(gone);
+    assert.deepEqual(reasons, ["io server disconnect", "io server disconnect", "io server disconnect"]);
+    for (const s of Object.values(c.others)) assert.ok(s.connected, "bystander disconnected");
   } finally {
     c.close();
   }
