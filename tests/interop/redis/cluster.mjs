@@ -65,7 +65,6 @@ export async function startRedis(port) {
   port ??= await freePort();
   const bin = process.env.REDIS_SERVER ?? "redis-server";
   const p = new Proc("redis", bin, ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]);
-  p.port = p.url = undefined;
   await until(`redis-server on ${port}`, () => accepting(port), 10000);
   p.port = port;
   p.url = `redis://127.0.0.1:${port}`;
