@@ -67,9 +67,10 @@ void run_on(ServerCore& core, Shard* shard, std::function<void(Shard&)> f) {
 
 }  // namespace
 
-RedisAdapter::RedisAdapter(ServerCore& core, RedisEndpoint endpoint, std::string prefix, size_t max_queue)
+RedisAdapter::RedisAdapter(ServerCore& core, RedisEndpoint endpoint, std::string prefix, size_t max_queue,
+                           size_t max_queue_bytes)
     : core_(core), endpoint_(std::move(endpoint)), prefix_(std::move(prefix)), max_queue_(max_queue),
-      uid_(random_uid()) {
+      max_queue_bytes_(max_queue_bytes), uid_(random_uid()) {
   wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 }
 
@@ -132,11 +133,13 @@ bool RedisAdapter::enqueue(std::string channel, std::string payload) {
   bool was_empty;
   {
     std::lock_guard lock(mu_);
-    if (queue_.size() >= max_queue_) {
+    const size_t bytes = channel.size() + payload.size();
+    if (queue_.size() >= max_queue_ || queued_bytes_ + bytes > max_queue_bytes_) {
       counters_.publish_dropped.add();
       return false;
     }
     was_empty = queue_.empty();
+    queued_bytes_ += bytes;
     queue_.push_back(Outgoing{std::move(channel), std::move(payload)});
   }
   // The adapter drains the whole queue per wake-up: one syscall per burst, not per message.
@@ -321,6 +324,7 @@ bool RedisAdapter::flush_outgoing() {
   {
     std::lock_guard lock(mu_);
     batch.swap(queue_);
+    queued_bytes_ = 0;
   }
   size_t appended = 0, written = 0;
   for (size_t i = 0; i < batch.size(); ++i) {

@@ -8,8 +8,8 @@
 //
 // Outage: local delivery never depends on Redis. A lost connection is logged, counted, and
 // retried with exponential backoff; subscriptions are renewed on reconnect. Broadcasts keep
-// queuing meanwhile up to `max_queue`; beyond it the newest is dropped (policy "drop-newest",
-// counted in publish_dropped).
+// queuing meanwhile up to `max_queue` messages and `max_queue_bytes`; beyond either bound the
+// newest is dropped (policy "drop-newest", counted in publish_dropped).
 #pragma once
 #include <atomic>
 #include <cstdint>
@@ -61,7 +61,8 @@ class RedisAdapter {
  public:
   static constexpr const char* kDropPolicy = "drop-newest";
 
-  RedisAdapter(ServerCore& core, RedisEndpoint endpoint, std::string prefix, size_t max_queue);
+  RedisAdapter(ServerCore& core, RedisEndpoint endpoint, std::string prefix, size_t max_queue,
+               size_t max_queue_bytes);
   ~RedisAdapter();
   RedisAdapter(const RedisAdapter&) = delete;
   RedisAdapter& operator=(const RedisAdapter&) = delete;
@@ -140,6 +141,8 @@ class RedisAdapter {
   RedisEndpoint endpoint_;
   std::string prefix_;
   size_t max_queue_;
+  size_t max_queue_bytes_;
+  size_t queued_bytes_ = 0;  // guarded by mu_
   std::string uid_;
   RoomPresence presence_;
   RedisCounters counters_;

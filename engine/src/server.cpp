@@ -23,8 +23,9 @@ ServerCore::ServerCore(Server& server, Config config) : server_(server), config_
   if (config_.path.back() != '/') config_.path.push_back('/');
   if (!config_.redis_url.empty()) {
     auto ep = parse_redis_url(config_.redis_url);
-    if (!ep) throw std::invalid_argument("bad redis URL: " + config_.redis_url);
-    redis_ = std::make_unique<RedisAdapter>(*this, std::move(*ep), config_.redis_prefix, config_.redis_max_queue);
+    if (!ep) throw std::invalid_argument(std::string("bad redis URL: ").append(config_.redis_url));
+    redis_ = std::make_unique<RedisAdapter>(*this, std::move(*ep), config_.redis_prefix, config_.redis_max_queue,
+                                            config_.redis_max_queue_bytes);
   }
 }
 

@@ -32,13 +32,14 @@ struct DeadPort {
   ~DeadPort() { ::close(fd); }
 };
 
-roomcast::Config config_for(uint16_t redis_port, size_t max_queue) {
+roomcast::Config config_for(uint16_t redis_port, size_t max_queue, size_t max_bytes = 1 << 20) {
   roomcast::Config cfg;
   cfg.port = 0;
   cfg.shards = 2;
   cfg.log = [](std::string_view) {};
   cfg.redis_url = "redis://127.0.0.1:" + std::to_string(redis_port);
   cfg.redis_max_queue = max_queue;
+  cfg.redis_max_queue_bytes = max_bytes;
   return cfg;
 }
 
@@ -62,6 +63,18 @@ TEST(EngineRedis, OutgoingQueueDropsNewestAtItsBound) {
   EXPECT_FALSE(s.redis_connected);
   EXPECT_EQ(s.redis_published, 0u);
   EXPECT_EQ(s.redis_publish_dropped, 12u);
+  server.stop();
+  server.wait();
+}
+
+TEST(EngineRedis, OutgoingQueueBytesBound) {
+  DeadPort dead;
+  roomcast::Server server(config_for(dead.port, 1000, 10000));
+  auto& nsp = server.of("/");
+  server.start();
+  const std::string big(3000, 'x');  // ~3 kB of msgpack each: three fit in 10,000 bytes
+  for (int i = 0; i < 5; ++i) EXPECT_TRUE(nsp.emit("m", big));
+  EXPECT_EQ(server.stats().redis_publish_dropped, 2u);
   server.stop();
   server.wait();
 }

@@ -30,7 +30,8 @@ struct Config {
   // Empty: standalone, nothing connects.
   std::string redis_url;
   std::string redis_prefix = "socket.io";  // the adapter's `key` option
-  size_t redis_max_queue = 1 << 16;        // broadcasts waiting for Redis; beyond: newest dropped
+  size_t redis_max_queue = 1 << 16;        // messages waiting for Redis; beyond: newest dropped
+  size_t redis_max_queue_bytes = 64 << 20; // ...and their bytes; same policy
 
   // Per-stage broadcast timing (Server::latency_profile_json); can also be toggled at run time.
   bool profile_broadcasts = false;
