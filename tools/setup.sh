@@ -11,6 +11,7 @@ packages=(
   libsimdjson-dev libroaring-dev libcli11-dev libfmt-dev libssl-dev
   python3-socketio python3-websocket python3-requests
   chromium
+  libhiredis-dev redis-server
 )
 
 # The machine may bring its own Node; Debian's (18) is too old for the tests.

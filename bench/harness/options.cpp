@@ -14,6 +14,8 @@ int parse_options(int argc, char** argv, Options& o) {
   std::string spread = "uniform";
   bool saturate = false;
   app.add_option("--url", o.url, "server URL (http:// or ws://, no path)")->capture_default_str();
+  app.add_option("--receiver-url", o.receiver_url,
+                 "connections that do not publish connect here instead (another node of a cluster)");
   app.add_option("--path", o.path, "Engine.IO path")->capture_default_str();
   app.add_option("--namespace", o.nsp, "Socket.IO namespace")->capture_default_str();
   app.add_option("-c,--connections", o.connections, "client connections")

@@ -10,6 +10,7 @@ namespace roomcast::bench {
 
 struct Options {
   std::string url = "http://127.0.0.1:3000";
+  std::string receiver_url;  // non-publishing connections go here when set (cross-node runs)
   std::string path = "/socket.io/";
   std::string nsp = "/";
   uint32_t connections = 1000;

@@ -29,6 +29,7 @@ struct Endpoint {
 struct RunPlan {
   const Options* opt = nullptr;
   Endpoint target;
+  Endpoint receiver_target;       // --receiver-url, else the same as target
   std::vector<Endpoint> sources;  // --source-addrs, port 0
   std::string host_header;
   std::string upgrade_path;       // --path

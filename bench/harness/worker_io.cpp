@@ -59,7 +59,7 @@ void Worker::start_one(uint32_t i, uint64_t now) {
   c.t_start = now;
   ++pending_;
   ++ctr_.conns_started;
-  const Endpoint& to = plan_.target;
+  const Endpoint& to = c.id < plan_.opt->publishers ? plan_.target : plan_.receiver_target;
   const int fd = ::socket(to.addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) {
     fail(i, std::string("socket(): ") + std::strerror(errno));

@@ -6,12 +6,13 @@ function flagName(key) {
   return "--" + key.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase());
 }
 
-// --host, --port, and the peer's own numeric extras (e.g. { maxBackpressure: 1 << 20 }
-// accepts --max-backpressure N). `--shards N` is accepted and ignored, for command-line
-// parity with roomcastd.
+// --host, --port, and the peer's own extras, typed by their defaults: a number default
+// takes a positive number (e.g. { maxBackpressure: 1 << 20 } accepts --max-backpressure N),
+// a string default any text ({ redis: "" } accepts --redis URL). `--shards N` is accepted
+// and ignored, for command-line parity with roomcastd.
 function parsePeerArgs(argv, extras = {}, usage = "") {
   const opts = { port: 3000, host: "127.0.0.1", ...extras };
-  const numeric = new Map(Object.keys(extras).map((k) => [flagName(k), k]));
+  const named = new Map(Object.keys(extras).map((k) => [flagName(k), k]));
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const eq = a.indexOf("=");
@@ -20,9 +21,12 @@ function parsePeerArgs(argv, extras = {}, usage = "") {
     if (key === "--port" || key === "-p") opts.port = Number(val());
     else if (key === "--host") opts.host = val();
     else if (key === "--shards") val();
-    else if (numeric.has(key)) opts[numeric.get(key)] = Number(val());
+    else if (named.has(key)) {
+      const k = named.get(key);
+      opts[k] = typeof extras[k] === "number" ? Number(val()) : String(val());
+    }
     else if (key === "--help" || key === "-h") {
-      console.log(usage || "usage: [--port N] [--host ADDR]" + [...numeric.keys()].map((k) => ` [${k} N]`).join(""));
+      console.log(usage || "usage: [--port N] [--host ADDR]" + [...named.keys()].map((k) => ` [${k} VALUE]`).join(""));
       process.exit(0);
     } else {
       console.error(`unknown argument: ${a}`);
@@ -34,7 +38,7 @@ function parsePeerArgs(argv, extras = {}, usage = "") {
     process.exit(2);
   }
   for (const k of Object.keys(extras)) {
-    if (!Number.isFinite(opts[k]) || opts[k] <= 0) {
+    if (typeof extras[k] === "number" && (!Number.isFinite(opts[k]) || opts[k] <= 0)) {
       console.error(`bad ${flagName(k)}`);
       process.exit(2);
     }

@@ -470,7 +470,10 @@ Conn* Shard::conn_if(uint32_t slot, uint32_t gen) {
 
 ShardNsp& Shard::nsp_state(uint32_t nsp_index) {
   if (nsp_index >= nsps_.size()) nsps_.resize(nsp_index + 1);
-  if (!nsps_[nsp_index]) nsps_[nsp_index] = std::make_unique<ShardNsp>();
+  if (!nsps_[nsp_index]) {
+    nsps_[nsp_index] = std::make_unique<ShardNsp>();
+    core_.observe_rooms(*nsps_[nsp_index], nsp_index);
+  }
   return *nsps_[nsp_index];
 }
 

@@ -40,6 +40,7 @@ int main(int argc, char** argv) {
   app.add_option("--max-payload", cfg.max_payload, "largest incoming message, bytes")->capture_default_str();
   app.add_option("--max-send-queue", cfg.max_send_queue_bytes, "bytes queued per connection before 'slow consumer'")->capture_default_str();
   app.add_option("--max-connections-per-shard", cfg.max_connections_per_shard, "connections per shard (fixed-file table size)")->capture_default_str();
+  app.add_option("--redis", cfg.redis_url, "join a Socket.IO cluster over Redis (redis://host:port), as a peer of Node's @socket.io/redis-adapter");
   app.add_flag("--profile", cfg.profile_broadcasts, "time broadcasts stage by stage (see /debug/latency)");
   app.add_option("--admin-port", admin_port, "admin HTTP endpoint port (0 = off): /debug/latency, /metrics")->capture_default_str();
   app.add_option("--admin-address", admin_address, "admin endpoint address")->capture_default_str();

@@ -52,6 +52,14 @@ struct Config {
   // (Stats::frames_dropped).
   uint32_t max_frames_per_shard = 1u << 24;
 
+  // Join a cluster of Socket.IO servers over Redis pub/sub ("redis://127.0.0.1:6379"), wire-
+  // compatible with Node's @socket.io/redis-adapter 8.x and @socket.io/redis-emitter.
+  // Empty: standalone, nothing connects.
+  std::string redis_url;
+  std::string redis_prefix = "socket.io";  // the adapter's `key` option
+  size_t redis_max_queue = 1 << 16;        // messages waiting for Redis; beyond: newest dropped
+  size_t redis_max_queue_bytes = 64 << 20; // ...and their bytes; same policy
+
   // Per-stage broadcast timing (Server::latency_profile_json); can also be toggled at run time.
   bool profile_broadcasts = false;
 

@@ -67,6 +67,7 @@ struct SocketInfo {
   std::vector<std::string> rooms;
   unsigned shard = 0;
   std::string address;
+  bool remote = false;  // on another node of the Redis cluster (shard is then meaningless)
 };
 
 // Counters, summed over shards.
@@ -86,6 +87,14 @@ struct Stats {
   uint64_t emits_refused = 0;          // emit refused: a shard queue was full
   uint64_t handler_exceptions = 0;
   uint64_t frames_dropped = 0;         // a shard had max_frames_per_shard frames queued
+  // Redis cluster adapter (Config::redis_url); all zero without it.
+  bool redis_connected = false;
+  uint64_t redis_published = 0;          // broadcasts written to Redis
+  uint64_t redis_publish_dropped = 0;    // outgoing queue full ("drop-newest") or lost in an outage
+  uint64_t redis_received = 0;           // broadcast messages read from Redis
+  uint64_t redis_delivered = 0;          // ...of which handed to the local fan-out
+  uint64_t redis_connection_losses = 0;
+  uint64_t redis_reconnects = 0;
 };
 
 using EventHandler = std::function<void(Socket&, const Args&, Ack)>;
