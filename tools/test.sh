@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The full test run: Release build + every CTest test, then ThreadSanitizer
 # (tests labelled tsan), ASan+UBSan (tests labelled unit) and a short
-# libFuzzer run of every fuzz target. Ends with "N passed, M failed" over
+# libFuzzer run of every fuzz target, and a short soak (tools/soak.sh) of the
+# Release roomcastd. Ends with "N passed, M failed" over
 # the stages below; exits non-zero if any stage failed.
 #
-# Env: FUZZ_SECONDS (default 10) per fuzz target; JOBS (default 2);
-#      STAGES (default "release tsan asan fuzz") to run a subset;
+# Env: FUZZ_SECONDS (default 30) per fuzz target; JOBS (default 2);
+#      STAGES (default "release tsan asan fuzz soak") to run a subset;
+#      SOAK_SECONDS (default 30) for the soak stage (needs the release stage's build);
 #      BUILD_PREFIX (default <repo>/build): build dirs are it, it-tsan,
 #      it-asan and it-fuzz.
 set -uo pipefail
@@ -14,8 +16,8 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
 
 jobs=${JOBS:-2}
-fuzz_seconds=${FUZZ_SECONDS:-10}
-stages=" ${STAGES:-release tsan asan fuzz} "
+fuzz_seconds=${FUZZ_SECONDS:-30}
+stages=" ${STAGES:-release tsan asan fuzz soak} "
 b=${BUILD_PREFIX:-$repo/build}
 
 passed=0
@@ -181,6 +183,15 @@ if [[ $stages == *" fuzz "* ]]; then
     else
       for t in "${fuzz_targets[@]}"; do not_run "fuzz-$t" "build failed"; done
     fi
+  fi
+fi
+
+if [[ $stages == *" soak "* ]]; then
+  if [[ -x $b/bench/harness/roomcast-bench && -x $b/tools/roomcastd/roomcastd ]]; then
+    SOAK_SECONDS=${SOAK_SECONDS:-30} CHUNK=${SOAK_CHUNK:-15} CONNS=200 RATE=1000 BUILD=$b \
+      stage soak tools/soak.sh
+  else
+    not_run soak "no Release roomcastd and roomcast-bench in $b"
   fi
 fi
 

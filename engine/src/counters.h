@@ -4,6 +4,8 @@
 #include <atomic>
 #include <cstdint>
 
+#include "roomcast/faults.h"
+
 namespace roomcast::detail {
 
 struct Counter {
@@ -16,7 +18,16 @@ struct Counter {
 struct alignas(64) ShardCounters {
   Counter connections, sockets, accepted, refused_full, handshake_errors, protocol_errors,
       slow_consumer_disconnects, ping_timeouts, connect_timeouts, broadcasts, deliveries,
-      bytes_sent, emits_refused, handler_exceptions, frames_dropped;
+      bytes_sent, emits_refused, handler_exceptions, frames_dropped, volatile_drops,
+      connections_reset, refused_max_connections, refused_per_address,
+      accept_errors, recv_buffers_exhausted;
+  Counter faults[kFaultCount];
 };
+
+// One refused input: its own reason counter and the coarse total it belongs to.
+inline void count_fault(ShardCounters& c, Fault f) {
+  c.faults[size_t(f)].add();
+  (is_handshake_fault(f) ? c.handshake_errors : c.protocol_errors).add();
+}
 
 }  // namespace roomcast::detail

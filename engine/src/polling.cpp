@@ -200,17 +200,21 @@ struct PollingOps {
   static void create_session(Shard& self, uint32_t slot, Conn& c, std::unique_ptr<Handshake> hs, bool keep_alive,
                              const std::string& cors) {
     const Config& cfg = self.core_.config();
+    // Slots in use, not free ones, decide: the shard keeps a few slots beyond the bound for
+    // answering refused TCP connections (shard_admission.cpp), and once those are freed a
+    // session must not take them.
+    if (self.conns_.size() - self.free_slots_.size() >= cfg.max_connections_per_shard) {
+      self.counters_.refused_full.add();
+      respond_local(self, slot, c, http_reply(503, "text/plain", "Service Unavailable", false), false);
+      return;
+    }
     uint32_t vslot;
     if (!self.free_slots_.empty()) {
       vslot = self.free_slots_.back();
       self.free_slots_.pop_back();
-    } else if (self.conns_.size() < cfg.max_connections_per_shard) {
+    } else {
       vslot = uint32_t(self.conns_.size());
       self.conns_.push_back(std::make_unique<Conn>());
-    } else {
-      self.counters_.refused_full.add();
-      respond_local(self, slot, c, http_reply(503, "text/plain", "Service Unavailable", false), false);
-      return;
     }
     Conn& v = *self.conns_[vslot];
     ++v.gen;

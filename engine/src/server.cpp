@@ -14,7 +14,10 @@
 namespace roomcast {
 namespace detail {
 
-ServerCore::ServerCore(Server& server, Config config) : server_(server), config_(std::move(config)) {
+ServerCore::ServerCore(Server& server, Config config)
+    : server_(server),
+      config_(std::move(config)),
+      admission_(config_.max_connections, config_.max_connections_per_address) {
   profiling.store(config_.profile_broadcasts);
   if (config_.shards == 0) config_.shards = std::max(1u, std::thread::hardware_concurrency());
   if (config_.recv_buffer_count == 0 || (config_.recv_buffer_count & (config_.recv_buffer_count - 1)))
@@ -149,7 +152,8 @@ void ServerCore::wait() {
 }
 
 bool ServerCore::dispatch(uint32_t nsp_index, SharedFrame* frame, const std::vector<std::string>& rooms,
-                          const std::vector<std::string>& except, int64_t t_emit, int64_t t_encoded) {
+                          const std::vector<std::string>& except, int64_t t_emit, int64_t t_encoded,
+                          bool is_volatile) {
   unsigned n = shard_count();
   for (unsigned i = 0; i < n; ++i) {
     if (!shards_[i]->has_room()) {
@@ -160,7 +164,7 @@ bool ServerCore::dispatch(uint32_t nsp_index, SharedFrame* frame, const std::vec
     }
   }
   // The frame arrives with one reference per shard (see encode); so does the message.
-  auto* msg = new BroadcastMsg{frame, nsp_index, rooms, except, {n}, t_emit, t_encoded};
+  auto* msg = new BroadcastMsg{frame, nsp_index, rooms, except, {n}, t_emit, t_encoded, is_volatile};
   Shard* self = Shard::current();
   for (unsigned i = 0; i < n; ++i) {
     if (shards_[i].get() == self) continue;
@@ -240,6 +244,13 @@ Stats Server::stats() const {
     s.bytes_sent += c.bytes_sent.get();
     s.handler_exceptions += c.handler_exceptions.get();
     s.frames_dropped += c.frames_dropped.get();
+    s.volatile_drops += c.volatile_drops.get();
+    s.connections_reset += c.connections_reset.get();
+    s.refused_max_connections += c.refused_max_connections.get();
+    s.refused_per_address += c.refused_per_address.get();
+    s.accept_errors += c.accept_errors.get();
+    s.recv_buffers_exhausted += c.recv_buffers_exhausted.get();
+    for (size_t f = 0; f < kFaultCount; ++f) s.faults[f] += c.faults[f].get();
   }
   if (auto* r = core_->redis()) {
     const auto& c = r->counters();

@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "admission.h"
 #include "roomcast/server.h"
 #include "shared_frame.h"
 
@@ -38,10 +39,12 @@ class ServerCore {
   void log(std::string_view line) const;
   std::atomic<uint64_t> emits_refused{0};  // any thread may refuse an emit
   std::atomic<bool> profiling{false};
+  Admission& admission() { return admission_; }  // connection limits across shards
 
   // Hands a broadcast to every shard (the caller's own shard inline). False if refused.
   bool dispatch(uint32_t nsp_index, SharedFrame* frame, const std::vector<std::string>& rooms,
-                const std::vector<std::string>& except, int64_t t_emit = 0, int64_t t_encoded = 0);
+                const std::vector<std::string>& except, int64_t t_emit = 0, int64_t t_encoded = 0,
+                bool is_volatile = false);
   // Runs f on every shard (the caller's inline). False if refused.
   bool on_every_shard(std::function<void(Shard&)> f);
 
@@ -53,6 +56,7 @@ class ServerCore {
  private:
   Server& server_;
   Config config_;
+  Admission admission_;  // after config_, from which it is built
   std::mutex nsp_mu_;
   std::deque<std::unique_ptr<Namespace>> namespaces_;
   std::vector<std::pair<std::function<bool(std::string_view)>, std::function<void(Namespace&)>>> matchers_;

@@ -34,7 +34,10 @@ void Shard::on_bytes(uint32_t slot, Conn& c, std::span<uint8_t> data) {
     ws::Status st = c.parser->next(data, m);
     if (st == ws::Status::NeedMore) break;
     if (st == ws::Status::Error) {
-      counters_.protocol_errors.add();
+      const uint16_t code = c.parser->error_code();
+      count_fault(counters_, code == ws::close_code::kTooBig         ? Fault::WsTooBig
+                             : code == ws::close_code::kInvalidPayload ? Fault::WsInvalidUtf8
+                                                                       : Fault::WsProtocol);
       log("websocket protocol error " + std::to_string(c.parser->error_code()) + " from " + c.peer);
       close_conn(slot, c, c.parser->error_code(), "parse error");
       break;
@@ -50,9 +53,11 @@ void Shard::on_http(uint32_t slot, Conn& c, std::span<uint8_t> data) {
   http::Request req;
   http::ParseResult pr = http::parse_request(c.http_in, req, 8192);
   if (pr.status == http::ParseStatus::Incomplete) return;
+  if (c.refusal && refuse_if_over_limit(slot, c)) return;
 
-  auto fail = [&](int status, std::string_view ctype, std::string_view body, std::string_view extra = {}) {
-    counters_.handshake_errors.add();
+  auto fail = [&](Fault why, int status, std::string_view ctype, std::string_view body,
+                  std::string_view extra = {}) {
+    count_fault(counters_, why);
     log("handshake refused (" + std::to_string(status) + ") from " + c.peer + ": " + std::string(body));
     std::string resp = http::response(status, ctype, body, extra);
     c.state = ConnState::Closing;
@@ -63,14 +68,15 @@ void Shard::on_http(uint32_t slot, Conn& c, std::span<uint8_t> data) {
     c.open_deadline_ms = now_ms_ + 1000;
     reschedule(slot);
   };
-  auto eio_fail = [&](int code, std::string_view message) {
-    fail(400, "application/json", eio_error_body(code, message));
+  auto eio_fail = [&](int code, std::string_view message, Fault why = Fault::EioHandshake) {
+    fail(why, 400, "application/json", eio_error_body(code, message));
   };
 
-  if (pr.status == http::ParseStatus::Error) return fail(pr.http_status, "text/plain", http::reason_phrase(pr.http_status));
+  if (pr.status == http::ParseStatus::Error) return fail(pr.http_status == 431 ? Fault::HttpHeadersTooLarge : Fault::HttpMalformed, pr.http_status,
+                "text/plain", http::reason_phrase(pr.http_status));
   const bool engine_only = engine_path(req.path);
   if (req.path != cfg.path && !engine_only && serve_static(slot, c, req, pr.head_bytes)) return;
-  if (req.path != cfg.path && !engine_only) return fail(404, "text/plain", "Not Found");
+  if (req.path != cfg.path && !engine_only) return fail(Fault::HttpNotFound, 404, "text/plain", "Not Found");
   auto transport = http::query_param(req.query, "transport");
   auto eio = http::query_param(req.query, "EIO");
   if (!transport || (*transport != "websocket" && *transport != "polling")) return eio_fail(0, "Transport unknown");
@@ -78,8 +84,8 @@ void Shard::on_http(uint32_t slot, Conn& c, std::span<uint8_t> data) {
   if (polling_http(slot, c, req, pr.head_bytes)) return;  // polling, and upgrades of polling sessions
   if (req.method != "GET") return eio_fail(2, "Bad handshake method");
   http::UpgradeCheck up = http::check_websocket_upgrade(req);
-  if (up.http_status == 426) return fail(426, "text/plain", up.reason, "Sec-WebSocket-Version: 13\r\n");
-  if (up.http_status != 0) return eio_fail(3, "Bad request");
+  if (up.http_status == 426) return fail(Fault::WsBadVersion, 426, "text/plain", up.reason, "Sec-WebSocket-Version: 13\r\n");
+  if (up.http_status != 0) return eio_fail(3, "Bad request", Fault::WsBadUpgrade);
 
   auto hs = std::make_unique<Handshake>();
   hs->address = c.peer;
@@ -126,7 +132,7 @@ void Shard::on_ws_message(uint32_t slot, Conn& c, const ws::Message& m) {
         break;
       }
       if (!c.pending_binary) {
-        counters_.protocol_errors.add();
+        count_fault(counters_, Fault::SioUnexpectedBinary);
         log("unexpected binary message from " + c.peer);
         close_conn(slot, c, ws::close_code::kNormal, "parse error");
         return;
@@ -158,7 +164,7 @@ void Shard::on_ws_message(uint32_t slot, Conn& c, const ws::Message& m) {
 void Shard::on_eio_text(uint32_t slot, Conn& c, std::string_view text) {
   auto p = sio::parse_eio_text(text);
   if (!p) {
-    counters_.protocol_errors.add();
+    count_fault(counters_, Fault::EioMalformed);
     close_conn(slot, c, ws::close_code::kProtocolError, "parse error");
     return;
   }
@@ -179,7 +185,7 @@ void Shard::on_eio_text(uint32_t slot, Conn& c, std::string_view text) {
       close_conn(slot, c, ws::close_code::kNormal, "transport close");
       break;
     default:  // a client ping is the wrong heartbeat direction in v4; upgrade/noop don't apply
-      counters_.protocol_errors.add();
+      count_fault(counters_, Fault::EioUnexpected);
       log("unexpected Engine.IO packet type from " + c.peer);
       close_conn(slot, c, ws::close_code::kProtocolError, "parse error");
       break;
@@ -188,14 +194,17 @@ void Shard::on_eio_text(uint32_t slot, Conn& c, std::string_view text) {
 
 void Shard::on_sio_packet(uint32_t slot, Conn& c, std::string_view text) {
   if (c.pending_binary) {  // a text packet while attachments are still due
-    counters_.protocol_errors.add();
+    count_fault(counters_, Fault::SioMissingAttachments);
     close_conn(slot, c, ws::close_code::kNormal, "parse error");
     return;
   }
   sio::Packet p;
   sio::DecodeError err = sio::decode(text, p, core_.config().max_attachments);
   if (err != sio::DecodeError::None) {
-    counters_.protocol_errors.add();
+    count_fault(counters_, err == sio::DecodeError::BadAckId             ? Fault::SioBadAckId
+                           : err == sio::DecodeError::TooManyAttachments ? Fault::SioTooManyAttachments
+                           : err == sio::DecodeError::ReservedEventName  ? Fault::SioReservedEvent
+                                                                         : Fault::SioMalformed);
     log(std::string("Socket.IO parse error (") + sio::to_string(err) + ") from " + c.peer);
     close_conn(slot, c, ws::close_code::kNormal, "parse error");
     return;
@@ -221,7 +230,7 @@ void Shard::dispatch_packet(uint32_t slot, Conn& c, PendingBinary& p) {
   auto type = sio::Type(p.type);
   if (type == sio::Type::Connect) {
     if (s) {  // a second CONNECT for a namespace: the reference server drops the client
-      counters_.protocol_errors.add();
+      count_fault(counters_, Fault::SioDuplicateConnect);
       close_conn(slot, c, ws::close_code::kNormal, "parse error");
       return;
     }
@@ -229,7 +238,7 @@ void Shard::dispatch_packet(uint32_t slot, Conn& c, PendingBinary& p) {
     return;
   }
   if (!s || !s->connected_ || type == sio::Type::ConnectError) {
-    counters_.protocol_errors.add();
+    count_fault(counters_, Fault::SioNotConnected);
     log("packet for a namespace not connected (" + p.nsp + ") from " + c.peer);
     close_conn(slot, c, ws::close_code::kNormal, "parse error");
     return;
@@ -278,6 +287,9 @@ void Shard::dispatch_packet(uint32_t slot, Conn& c, PendingBinary& p) {
       } catch (const std::exception& e) {
         counters_.handler_exceptions.add();
         log(std::string("ack callback threw: ") + e.what());
+      } catch (...) {
+        counters_.handler_exceptions.add();
+        log("ack callback threw a non-exception");
       }
       break;
     }
@@ -333,6 +345,10 @@ void Shard::run_middleware(uint32_t slot, Conn& c, Socket& s, uint32_t step) {
     counters_.handler_exceptions.add();
     log(std::string("middleware threw: ") + e.what());
     next.refuse(e.what());
+  } catch (...) {
+    counters_.handler_exceptions.add();
+    log("middleware threw a non-exception");
+    next.refuse("server error");
   }
 }
 
@@ -372,6 +388,9 @@ void Shard::finish_connect(uint32_t slot, Conn& c, Socket* s) {
     } catch (const std::exception& e) {
       counters_.handler_exceptions.add();
       log(std::string("connection handler threw: ") + e.what());
+    } catch (...) {
+      counters_.handler_exceptions.add();
+      log("connection handler threw a non-exception");
     }
     if (!s->connected_) break;
   }
@@ -415,6 +434,9 @@ void Shard::socket_disconnect(Socket& s, bool close_connection, std::string_view
     } catch (const std::exception& e) {
       counters_.handler_exceptions.add();
       log(std::string("disconnect handler threw: ") + e.what());
+    } catch (...) {
+      counters_.handler_exceptions.add();
+      log("disconnect handler threw a non-exception");
     }
   }
   // The Socket may still be on the caller's stack (a handler calling disconnect()):
@@ -490,7 +512,7 @@ void Shard::on_timer(uint32_t slot, Conn& c) {
   if (c.polling && polling_timer(slot, c)) return;
   if (c.state == ConnState::Http) {
     if (c.open_deadline_ms && now >= c.open_deadline_ms) {
-      counters_.handshake_errors.add();
+      count_fault(counters_, Fault::HandshakeTimeout);
       close_conn(slot, c, 0, "handshake timeout");
     }
     return;
@@ -537,6 +559,9 @@ void Shard::on_timer(uint32_t slot, Conn& c) {
       } catch (const std::exception& e) {
         counters_.handler_exceptions.add();
         log(std::string("ack callback threw: ") + e.what());
+      } catch (...) {
+        counters_.handler_exceptions.add();
+        log("ack callback threw a non-exception");
       }
       if (c.state != ConnState::Open) return;
     }

@@ -94,7 +94,7 @@ void Shard::setup_ring() {
     throw std::runtime_error("io_uring lacks IORING_FEAT_SUBMIT_STABLE");
   // Sockets live in the ring's fixed-file table, not the process fd table: no fd per
   // connection (the process limit is 20,000 here) and no fd lookup per operation.
-  err = io_uring_register_files_sparse(&ring_, core_.config().max_connections_per_shard);
+  err = io_uring_register_files_sparse(&ring_, core_.config().max_connections_per_shard + kRefusalSlots);
   if (err < 0) throw std::runtime_error(std::string("register_files_sparse: ") + std::strerror(-err));
 }
 
@@ -195,16 +195,10 @@ void Shard::run() {
   while (true) {
     now_ms_ = steady_ms();
     if (stop_requested_.load(std::memory_order_relaxed) && !stopping_) {
-      stopping_ = true;
-      stop_deadline = now_ms_ + 2000;
       io_uring_sqe* s = sqe();
       io_uring_prep_cancel64(s, tag(kAccept), 0);
       io_uring_sqe_set_data64(s, 0);
-      for (uint32_t slot = 0; slot < conns_.size(); ++slot) {
-        Conn& c = *conns_[slot];
-        if (c.state == ConnState::Open || c.state == ConnState::Http)
-          close_conn(slot, c, ws::close_code::kGoingAway, "server shutting down");
-      }
+      stop_deadline = begin_shutdown();
     }
     drain_tasks();
     run_timers();
@@ -216,6 +210,7 @@ void Shard::run() {
         if (c.state != ConnState::Open) continue;
         counters_.slow_consumer_disconnects.add();
         log("slow consumer disconnected: " + c.peer);
+        abort_conn(slot, c);
         close_conn(slot, c, 0, "slow consumer");
       }
     }
@@ -304,7 +299,14 @@ void Shard::drain_tasks() {
       if (batch[i].broadcast) {
         process_broadcast(batch[i].broadcast);
       } else if (batch[i].call) {
-        (*batch[i].call)(*this);
+        // Application code (fetch_sockets callbacks, acks from other threads) must not
+        // take the shard down with it.
+        try {
+          (*batch[i].call)(*this);
+        } catch (...) {
+          counters_.handler_exceptions.add();
+          log("a posted task threw");
+        }
         delete batch[i].call;
       }
     }
@@ -317,7 +319,7 @@ void Shard::drain_tasks() {
 void Shard::on_accept(int res, bool more) {
   if (res >= 0) {
     int fd = res;
-    const uint32_t max = core_.config().max_connections_per_shard;
+    const uint32_t max = core_.config().max_connections_per_shard + kRefusalSlots;
     if (free_slots_.empty() && conns_.size() >= max) {
       counters_.refused_full.add();
       ::close(fd);
@@ -351,6 +353,7 @@ void Shard::on_accept(int res, bool more) {
         ++c.gen;
         c.state = ConnState::Http;
         c.peer = ip;
+        admit(c);
         c.open_deadline_ms = now_ms_ + core_.config().handshake_timeout_ms;
         ++open_conns_;
         counters_.accepted.add();
@@ -360,6 +363,7 @@ void Shard::on_accept(int res, bool more) {
       }
     }
   } else if (res != -ECANCELED) {
+    counters_.accept_errors.add();
     log(std::string("accept: ") + std::strerror(-res));
   }
   // EMFILE and friends end the multishot accept; re-arming at once would spin while the
@@ -384,6 +388,7 @@ void Shard::on_recv(uint32_t slot, uint32_t gen, int res, uint32_t flags) {
     on_bytes(slot, *cp, std::span<uint8_t>(data, size_t(res)));
   }
   if (has_buf) recycle_buffer(bid);
+  if (res == -ENOBUFS) counters_.recv_buffers_exhausted.add();
   if (!valid) return;
   Conn& c = *cp;
   if (res == 0) {
@@ -509,6 +514,7 @@ void Shard::process_broadcast(BroadcastMsg* msg) {
   ns.rooms.for_each_recipient(rooms, except, [&](uint32_t slot) {
     Conn& c = *conns_[slot];
     if (c.state != ConnState::Open || c.slow) return;
+    if (msg->is_volatile && skip_volatile(c, size)) return;
     enqueue(slot, c, ref, size, limit);
     ++count;
   });
@@ -637,14 +643,18 @@ void Shard::on_send(uint32_t slot, uint32_t gen, int res) {
 
 // ---------------------------------------------------------------- closing
 
-void Shard::begin_close(uint32_t slot, Conn& c) {
+void Shard::begin_close(uint32_t slot, Conn& c, bool reset) {
   if (c.fd_closing) return;
   c.fd_closing = true;
   // Shutdown ends the multishot recv (it completes with 0) and fails a pending send; the
-  // hard link makes the close run even if shutdown fails (peer already gone).
+  // hard link makes the close run even if shutdown fails (peer already gone). A reset must
+  // not send a FIN first, so it cancels the recv and send instead.
   io_uring_sqe* s = sqe();
-  io_uring_prep_shutdown(s, int(slot), SHUT_RDWR);
-  s->flags |= IOSQE_FIXED_FILE | IOSQE_IO_HARDLINK;
+  if (reset)
+    io_uring_prep_cancel_fd(s, int(slot), IORING_ASYNC_CANCEL_ALL | IORING_ASYNC_CANCEL_FD_FIXED);
+  else
+    io_uring_prep_shutdown(s, int(slot), SHUT_RDWR);
+  s->flags |= (reset ? 0 : IOSQE_FIXED_FILE) | IOSQE_IO_HARDLINK;
   io_uring_sqe_set_data64(s, tag(kShutdown, slot, c.gen));
   s = sqe();
   io_uring_prep_close_direct(s, slot);
@@ -668,6 +678,7 @@ void Shard::maybe_free(uint32_t slot, Conn& c) {
   if (!c.fd_closed || c.recv_armed || c.send_inflight) return;
   release_queue(c);
   c.q.shrink_if_idle();
+  release_admission(c);
   uint32_t gen = c.gen + 1;
   c.~Conn();
   new (&c) Conn();

@@ -49,6 +49,7 @@ struct BroadcastMsg {
   std::vector<std::string> except;
   std::atomic<uint32_t> refs;  // one per target shard
   int64_t t_emit = 0, t_encoded = 0;  // set only when profiling
+  bool is_volatile = false;           // Broadcast::volatile_()
   void release() {
     if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
   }
@@ -84,6 +85,8 @@ struct Conn {
   bool fd_closed = false;          // close completed
   bool slow = false;               // over the send-queue bound, about to be dropped
   bool ever_connected = false;     // joined a namespace at least once
+  bool admitted = false;           // counted by the connection limits (shard_admission.cpp)
+  uint8_t refusal = 0;             // over a limit: answered 503 once the request head is in
   size_t queued_bytes = 0;         // bytes in `q` not yet written
   uint32_t head_offset = 0;        // bytes of q.front() already written
   SendQueue q;
@@ -145,6 +148,9 @@ class Shard {
   std::vector<std::string> socket_rooms(const Socket& s);
   void socket_disconnect(Socket& s, bool close_connection, std::string_view reason, bool notify_client);
   void socket_emit(Socket& s, SharedFrame* frame);
+  // Volatile emits (shard_volatile.cpp): true if `c` is too backed up to take `size` more
+  // bytes of droppable data; counts the drop.
+  bool skip_volatile(const Conn& c, size_t size);
   void middleware_done(uint32_t slot, uint32_t gen, uint32_t nsp_index, uint32_t step, bool accepted,
                        std::string message, std::string data_json);
   void run_middleware(uint32_t slot, Conn& c, Socket& s, uint32_t step);
@@ -172,9 +178,17 @@ class Shard {
   void flush_sends();
   void start_send(uint32_t slot, Conn& c);
   void release_queue(Conn& c);
-  void begin_close(uint32_t slot, Conn& c);
+  void begin_close(uint32_t slot, Conn& c, bool reset = false);
+  void abort_conn(uint32_t slot, Conn& c);  // shard_abort.cpp: close with a TCP reset
+  // Connection limits (shard_admission.cpp).
+  void admit(Conn& c);
+  void release_admission(Conn& c);
+ public:
+  bool refuse_if_over_limit(uint32_t slot, Conn& c);  // on_http, with the request head in
+ private:
   void maybe_free(uint32_t slot, Conn& c);
   void run_timers();
+  int64_t begin_shutdown();  // shard_shutdown.cpp; returns the deadline
   io_uring_sqe* sqe();
   void submit();        // io_uring_submit + after_submit
   void after_submit();  // frees the send scratch once every SQE is consumed
@@ -240,6 +254,7 @@ class Shard {
   std::vector<std::unique_ptr<Conn>> conns_;
   std::vector<uint32_t> free_slots_;
   uint32_t open_conns_ = 0;
+  uint32_t admitted_conns_ = 0;          // open_conns_ minus those being refused
   std::vector<uint32_t> dirty_;          // connections with frames to write
   std::vector<uint32_t> to_close_;       // slow consumers found during fan-out
   std::vector<std::unique_ptr<ShardNsp>> nsps_;

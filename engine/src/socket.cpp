@@ -68,7 +68,12 @@ void Socket::on(std::string event, EventHandler h) {
 
 void Socket::emit_args(std::string_view event, std::span<const Arg> args) {
   assert(Shard::current() == shard_);
+  const bool is_volatile = std::exchange(volatile_next_, false);
   if (!connected_) return;
+  if (is_volatile) {
+    detail::Conn* c = shard_->conn_if(slot_, gen_);
+    if (!c || shard_->skip_volatile(*c, 0)) return;
+  }
   shard_->socket_emit(*this, detail::encode_event(nsp_->name(), event, args));
 }
 
@@ -134,7 +139,7 @@ bool Broadcast::emit_args(std::string_view event, std::span<const Arg> args) con
   const int64_t t_emit = profile ? detail::mono_ns() : 0;
   SharedFrame* frame = detail::encode_event(nsp_->name(), event, args, std::nullopt, core.shard_count());
   const int64_t t_encoded = profile ? detail::mono_ns() : 0;
-  if (!core.dispatch(nsp_->index_, frame, rooms_, except_, t_emit, t_encoded)) return false;
+  if (!core.dispatch(nsp_->index_, frame, rooms_, except_, t_emit, t_encoded, is_volatile_)) return false;
   if (auto* redis = core.redis()) redis->publish_broadcast(nsp_->name(), event, args, rooms_, except_);
   return true;
 }

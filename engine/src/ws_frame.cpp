@@ -62,7 +62,10 @@ size_t utf8_stable_end(const uint8_t* p, size_t begin, size_t end) {
 }  // namespace
 
 bool valid_received_close_code(uint16_t code) {
-  return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1011) ||
+  // 1012-1014 were registered with IANA after the RFC (service restart, try again later,
+  // bad gateway); a peer relaying an upstream close may send them. 1004-1006 and 1015 stay
+  // out: reserved, or defined as never appearing on the wire.
+  return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) ||
          (code >= 3000 && code <= 4999);
 }
 

@@ -53,8 +53,8 @@ std::string encode_frame(Opcode op, std::string_view payload);
 // must not appear on the wire, so it yields a close frame with an empty payload.
 std::string encode_close(uint16_t code, std::string_view reason = {});
 
-// True for codes a peer may send in a Close frame (RFC 6455 7.4 and the IANA registry as
-// of the RFC: 1000-1003, 1007-1011, 3000-4999).
+// True for codes a peer may send in a Close frame (RFC 6455 7.4 and the IANA registry:
+// 1000-1003, 1007-1014, 3000-4999).
 bool valid_received_close_code(uint16_t code);
 
 // One complete message (fragments reassembled) or control frame.

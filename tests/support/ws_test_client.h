@@ -68,6 +68,8 @@ class WsTestClient {
   }
 
   bool send_text(const std::string& s) { return send_frame(1, s); }
+  // Bytes exactly as given: for hand-built (possibly invalid) frames.
+  bool send_raw(const std::string& bytes) { return send_all(bytes); }
   bool send_binary(const std::string& s) { return send_frame(2, s); }
 
   bool send_frame(uint8_t opcode, const std::string& payload, bool fin = true) {

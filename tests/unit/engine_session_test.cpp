@@ -276,6 +276,7 @@ TEST(EngineSession, StopClosesClientsWithGoingAway) {
   c.send_text("40");
   ASSERT_TRUE(c.read_text());
   r.reset();  // stop() + wait()
+  EXPECT_EQ(c.read_text(1000).value_or(""), "41");  // Socket.IO DISCONNECT first
   EXPECT_FALSE(c.read_text(1000));
   EXPECT_EQ(c.closed_code(), 1001);
 }

@@ -34,6 +34,14 @@ std::string stats_json(const roomcast::Stats& s) {
   add("emits_refused", s.emits_refused);
   add("handler_exceptions", s.handler_exceptions);
   add("frames_dropped", s.frames_dropped);
+  add("volatile_drops", s.volatile_drops);
+  add("connections_reset", s.connections_reset);
+  add("refused_max_connections", s.refused_max_connections);
+  add("refused_per_address", s.refused_per_address);
+  add("accept_errors", s.accept_errors);
+  add("recv_buffers_exhausted", s.recv_buffers_exhausted);
+  for (size_t f = 0; f < roomcast::kFaultCount; ++f)
+    add((std::string("fault_") + roomcast::fault_name(roomcast::Fault(f))).c_str(), s.faults[f]);
   return o + "}";
 }
 

@@ -1,5 +1,6 @@
 // roomcastd: the standalone server, a thin main over the library with the demo app.
 #include <CLI/CLI.hpp>
+#include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <pthread.h>
@@ -41,6 +42,11 @@ int main(int argc, char** argv) {
   app.add_option("--max-send-queue", cfg.max_send_queue_bytes, "bytes queued per connection before 'slow consumer'")->capture_default_str();
   app.add_option("--max-connections-per-shard", cfg.max_connections_per_shard, "connections per shard (fixed-file table size)")->capture_default_str();
   app.add_option("--redis", cfg.redis_url, "join a Socket.IO cluster over Redis (redis://host:port), as a peer of Node's @socket.io/redis-adapter");
+  app.add_option("--shutdown-timeout", cfg.shutdown_timeout_ms,
+                 "on SIGTERM/SIGINT: time to flush queued messages before cutting clients, ms")->capture_default_str();
+  app.add_option("--max-connections", cfg.max_connections, "connections in all (0 = per-shard bound only); beyond: HTTP 503")->capture_default_str();
+  app.add_option("--max-connections-per-address", cfg.max_connections_per_address, "connections per client IP (0 = no limit); beyond: HTTP 503")->capture_default_str();
+  app.add_option("--volatile-queue", cfg.volatile_queue_bytes, "bytes queued per connection beyond which volatile emits are skipped")->capture_default_str();
   app.add_flag("--profile", cfg.profile_broadcasts, "time broadcasts stage by stage (see /debug/latency)");
   app.add_option("--admin-port", admin_port, "admin HTTP endpoint port (0 = off): /debug/latency, /metrics")->capture_default_str();
   app.add_option("--admin-address", admin_address, "admin endpoint address")->capture_default_str();
@@ -101,13 +107,18 @@ int main(int argc, char** argv) {
   }
   std::fflush(stdout);
 
+  std::atomic<bool> stopped_by_itself{false};
   std::thread waiter([&] {
     int sig = 0;
-    sigwait(&sigs, &sig);
+    if (sigwait(&sigs, &sig) == 0 && (sig == SIGTERM || sig == SIGINT) && !stopped_by_itself) {
+      std::fprintf(stderr, "roomcastd: %s: closing connections (up to %u ms)\n", sig == SIGTERM ? "SIGTERM" : "SIGINT",
+                   server.config().shutdown_timeout_ms);
+    }
     server.stop();
   });
   server.wait();
   // The server stopped for another reason (or the signal came): unblock the waiter.
+  stopped_by_itself = true;
   pthread_kill(waiter.native_handle(), SIGTERM);
   waiter.join();
   auto st = server.stats();

@@ -40,11 +40,17 @@ struct Config {
   // "https://app.example.com". A refused origin gets 403 {"code":4,"message":"Forbidden"}.
   std::vector<std::string> cors_origins;
   bool cors_credentials = false;       // Access-Control-Allow-Credentials: true
+  uint32_t shutdown_timeout_ms = 5000;   // stop(): time to flush queues before cutting peers
 
   size_t max_payload = 1'000'000;      // largest incoming message (WebSocket close 1009)
   uint32_t max_attachments = 10;       // binary attachments per packet
   size_t max_send_queue_bytes = 1 << 20;  // per connection; beyond it: "slow consumer"
+  // Soft limit for volatile emits: a connection with more than this queued skips them
+  // (Stats::volatile_drops) instead of growing towards max_send_queue_bytes.
+  size_t volatile_queue_bytes = 64 << 10;
   uint32_t max_connections_per_shard = 16384;  // also the fixed-file table size per ring
+  uint32_t max_connections = 0;              // whole server; 0 = only the per-shard bound
+  uint32_t max_connections_per_address = 0;  // per remote IP; 0 = no limit
   size_t max_shard_queue = 1 << 16;    // cross-shard tasks waiting per shard; emit refuses beyond
   // Distinct frames queued on one shard's connections at once (a broadcast counts once per
   // shard however many members it has). Address space for them is reserved up front and

@@ -29,6 +29,7 @@
 
 #include "roomcast/args.h"
 #include "roomcast/config.h"
+#include "roomcast/faults.h"
 
 namespace roomcast {
 
@@ -95,6 +96,14 @@ struct Stats {
   uint64_t redis_delivered = 0;          // ...of which handed to the local fan-out
   uint64_t redis_connection_losses = 0;
   uint64_t redis_reconnects = 0;
+  uint64_t volatile_drops = 0;         // volatile emits skipped for a backed-up connection
+  uint64_t connections_reset = 0;      // closed with a TCP reset (slow consumers)
+  uint64_t refused_max_connections = 0;  // 503: max_connections(_per_shard) reached
+  uint64_t refused_per_address = 0;      // 503: max_connections_per_address reached
+  uint64_t accept_errors = 0;          // accept failed (EMFILE, ENFILE, ENOMEM...); retried
+  uint64_t recv_buffers_exhausted = 0; // receive found the buffer ring empty; re-armed
+  uint64_t faults[kFaultCount] = {};   // refused input by reason (roomcast/faults.h)
+  uint64_t fault(Fault f) const { return faults[size_t(f)]; }
 };
 
 using EventHandler = std::function<void(Socket&, const Args&, Ack)>;
@@ -149,6 +158,11 @@ class Broadcast {
   Broadcast& to(std::string_view room) { rooms_.emplace_back(room); return *this; }
   Broadcast& in(std::string_view room) { return to(room); }
   Broadcast& except(std::string_view room) { except_.emplace_back(room); return *this; }
+  // socket.io's `volatile`: the message may be lost. A recipient whose send queue holds more
+  // than Config::volatile_queue_bytes skips it (counted in Stats::volatile_drops) instead of
+  // queueing it, so a lagging client is never disconnected for volatile traffic; everyone
+  // else gets it as usual. For data that the next message supersedes (positions, tickers).
+  Broadcast& volatile_() { is_volatile_ = true; return *this; }
 
   // Encodes the packet once and fans it out to every selected socket on every shard.
   // Returns false (and counts emits_refused) if a shard queue is full; nothing is sent then.
@@ -176,6 +190,7 @@ class Broadcast {
   Namespace* nsp_;
   std::vector<std::string> rooms_;
   std::vector<std::string> except_;
+  bool is_volatile_ = false;
 };
 
 // A namespace ("/", "/chat", ...). Created by Server::of(); lives as long as the server.
@@ -240,6 +255,9 @@ class Socket {
     emit_args(event, std::span<const Arg>(list, sizeof...(A)));
   }
   void emit_args(std::string_view event, std::span<const Arg> args);
+  // Makes the next emit on this socket volatile (see Broadcast::volatile_):
+  // s.volatile_().emit("pos", x, y) is skipped if the client is backed up.
+  Socket& volatile_() { volatile_next_ = true; return *this; }
   // Emits with an ack id; `cb` runs on this shard with the client's reply, or with
   // timed_out = true after `timeout`.
   void emit_with_ack(std::string_view event, std::span<const Arg> args, AckCallback cb,
@@ -274,6 +292,7 @@ class Socket {
   std::vector<DisconnectHandler> on_disconnect_;
   std::unique_ptr<std::unordered_map<uint64_t, detail::PendingAck>> pending_acks_;
   uint64_t next_ack_id_ = 0;
+  bool volatile_next_ = false;
 };
 
 // The server: namespaces, shards, lifecycle.
