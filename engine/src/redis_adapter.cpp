@@ -181,6 +181,13 @@ void RedisAdapter::run() {
   while (!stop_.load()) {
     run_jobs();
     expire_fetches(false);
+    // One line per loop turn at most, also while Redis is away (that is when the queue fills).
+    if (const uint64_t d = counters_.publish_dropped.get(); d != last_dropped_logged) {
+      log(std::to_string(d - last_dropped_logged) + " message(s) dropped: outgoing queue full or connection lost (" +
+          kDropPolicy + ", bounds " + std::to_string(max_queue_) + " messages / " +
+          std::to_string(max_queue_bytes_) + " bytes)");
+      last_dropped_logged = d;
+    }
     if (!sub_) {
       if (!connect()) {
         if (failures++ == 0) log("cannot reach " + endpoint_.host + ":" + std::to_string(endpoint_.port) +
@@ -199,11 +206,6 @@ void RedisAdapter::run() {
       connected_ = true;
       failures = 0;
       backoff = kBackoffMinMs;
-    }
-    if (const uint64_t d = counters_.publish_dropped.get(); d != last_dropped_logged) {
-      log(std::to_string(d - last_dropped_logged) + " broadcast(s) dropped: outgoing queue full (" +
-          kDropPolicy + ", bound " + std::to_string(max_queue_) + ")");
-      last_dropped_logged = d;
     }
     if (!subscribe_pending()) {
       disconnect("subscribe failed");
