@@ -13,8 +13,10 @@
 #   W3  1,000 clients, 10 rooms, 64 B, fixed 1,000 publishes/s (latency at a sane load)
 #   W5  W1 with the payload swept over PAYLOADS (64 B .. 64 KiB)
 #   W6  roomcastd with 1 and with 2 shards on W1's load, the server on W6_SERVER_CPUS
-#   W4  100,000 connections: not in the default list; a hook (see case_W4) to run by hand
+#   W4  one broadcast/s to every connection: 15,000 against every server, then roomcastd
+#       alone at 20,000 and 100,000 (see case_W4); not in the default list
 # Servers (SERVERS; default all): roomcastd (1 shard), socketio-node, socketio-uws,
+#   uws-raw and bun-raw (plain WebSocket pub/sub, no Socket.IO: driven with --raw),
 #   ceiling-write, ceiling-writev. W6 adds roomcastd-2sh.
 #
 # Each run: the server starts fresh, pinned to SERVER_CPUS; the port is awaited (bounded);
@@ -30,7 +32,7 @@ RUNS=${RUNS:-3}
 DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-2}
 WORKLOADS=${WORKLOADS:-"W1 W2 W3 W5 W6"}
-SERVERS=${SERVERS:-"roomcastd socketio-node socketio-uws ceiling-write ceiling-writev"}
+SERVERS=${SERVERS:-"roomcastd socketio-node socketio-uws uws-raw bun-raw ceiling-write ceiling-writev"}
 PAYLOADS=${PAYLOADS:-"64 256 1024 4096 16384 65536"}
 PUBLISHERS=${PUBLISHERS:-10}
 WINDOW=${WINDOW:-16}
@@ -73,16 +75,18 @@ if ((${#need_targets[@]})); then
   cmake --build "$BUILD" -j "$JOBS" --target "${need_targets[@]}"
 fi
 
-if [[ $SERVERS =~ socketio || $SMOKE == 1 ]]; then
-  peers=$repo/bench/peers
-  stamp=$peers/node_modules/.roomcast-lock.sha256
-  want=$(sha256sum "$peers/package-lock.json" | cut -d' ' -f1)
+npm_ci() {  # DIR: npm ci when its lockfile changed since the last install
+  local dir=$1 stamp want
+  stamp=$dir/node_modules/.roomcast-lock.sha256
+  want=$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)
   if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
-    log "npm ci in bench/peers"
-    (cd "$peers" && npm ci --no-audit --no-fund --loglevel=error)
+    log "npm ci in $dir"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
     echo "$want" >"$stamp"
   fi
-fi
+}
+if [[ $SERVERS =~ socketio || $SERVERS =~ uws-raw || $SMOKE == 1 ]]; then npm_ci "$repo/bench/peers"; fi
+if [[ $SERVERS =~ bun-raw ]]; then npm_ci "$repo/bench/peers/bun"; fi
 
 # 10,000 clients need as many descriptors on each side: take the hard limit.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
@@ -106,8 +110,13 @@ server_cmd() {
   case $name in
     roomcastd)       printf '%s\n' "$roomcastd_bin" --address 127.0.0.1 --port "$port" --shards 1 --quiet ;;
     roomcastd-2sh)   printf '%s\n' "$roomcastd_bin" --address 127.0.0.1 --port "$port" --shards 2 --quiet ;;
+    roomcastd-w4)    printf '%s\n' "$roomcastd_bin" --address 127.0.0.1 --port "$port" --shards "$w4_shards" \
+                       --max-connections-per-shard 19000 --quiet ;;
     socketio-node)   printf '%s\n' node "$repo/bench/peers/socketio-node/server.js" --host 127.0.0.1 --port "$port" ;;
     socketio-uws)    printf '%s\n' node "$repo/bench/peers/socketio-uws/server.mjs" --host 127.0.0.1 --port "$port" ;;
+    uws-raw)         printf '%s\n' node "$repo/bench/peers/uws-raw/server.mjs" --host 127.0.0.1 --port "$port" ;;
+    bun-raw)         printf '%s\n' "$repo/bench/peers/bun/node_modules/.bin/bun" "$repo/bench/peers/bun/server.js" \
+                       --host 127.0.0.1 --port "$port" ;;
     ceiling-write)   printf '%s\n' "$ceiling_bin" --mode write --host 127.0.0.1 --port "$port" --quiet ;;
     ceiling-writev)  printf '%s\n' "$ceiling_bin" --mode writev --host 127.0.0.1 --port "$port" --quiet ;;
     *) echo "run_compare: unknown server $name" >&2; return 2 ;;
@@ -153,6 +162,8 @@ trap 'stop_server; exit 130' INT TERM
 
 smoke_server() {  # NAME: the contract the load generator relies on, once per server
   local name=$1 port logf
+  # Raw pub/sub peers speak no Socket.IO; roomcast-bench --raw checks their contract itself.
+  [[ $name == *-raw ]] && return 0
   port=$(free_port)
   logf=$out/smoke-$name.log
   start_server "$name" "$port" "$SERVER_CPUS" "$logf.server" || return 1
@@ -184,10 +195,11 @@ run_one() {  # CASE SERVER RUN SERVER_CPUS BENCH_CPUS -- bench args...
   local limit
   limit=$(python3 -c "import sys; a=sys.argv[1:]; print(int(float(a[0])+float(a[1])+90+int(a[2])/250))" \
     "$WARMUP" "$DURATION" "$(bench_connections "$@")")
-  local rc=0
+  local rc=0 mode=()
+  [[ $name == *-raw ]] && mode=(--raw --path /)
   # measure_run.py records how much CPU other processes took meanwhile (<run>.host.json).
   timeout -k 5 "$limit" python3 "$repo/bench/peers/measure_run.py" --server-pid "$server_pid" --out "$base.host.json" -- \
-    taskset -c "$bcpus" "$bench_bin" --url "http://127.0.0.1:$port" "$@" \
+    taskset -c "$bcpus" "$bench_bin" --url "http://127.0.0.1:$port" "${mode[@]}" "$@" \
     --duration "$DURATION" --warmup "$WARMUP" --threads "$BENCH_THREADS" --procs "$BENCH_PROCS" \
     --server-pid "$server_pid" --json "$base.json" --label "$name" --quiet >"$base.log" 2>&1 || rc=$?
   stop_server
@@ -260,18 +272,33 @@ case_W5() {
 case_W6() {
   run_case W6 "roomcastd roomcastd-2sh" "$W6_SERVER_CPUS" "$W6_BENCH_CPUS" -- --connections 1000 --rooms 10 --payload 64 "${sat[@]}"
 }
-# Hook for 100k connections: needs a file-descriptor limit above 100,000 for the server
-# (this machine's hard limit is 20,000: raise it in /etc/security/limits.conf or run as a
-# service with LimitNOFILE), several load processes (BENCH_PROCS=4: each has its own
-# limit) and more than one loopback source address for ephemeral ports. Not in the
-# default list and not yet run. W4_CONNECTIONS, W4_SERVERS, W4_ROOMS, W4_RATE, W4_RAMP and
-# W4_SOURCE_ADDRS override.
+# W4: one broadcast per second to every connection; the time until the last member has
+# it (p99 and max over recipients) and the server's memory per connection.
+#   W4-peers     W4_PEER_CONNECTIONS (15,000: every peer holds that many under the
+#                20,000-descriptor limit) against every server, as in the other cases.
+#   W4-<n>       roomcastd alone at W4_SMALL (20,000) and W4_CONNECTIONS (100,000), server
+#                and load generator sharing both cores: sockets live in io_uring fixed-file
+#                tables (up to 20,000 per ring), so one shard and one harness thread per
+#                W4_PER_RING (18,000) connections. perf_report.py turns the two RSS
+#                figures into memory per added connection.
+W4_PEER_CONNECTIONS=${W4_PEER_CONNECTIONS:-15000}
+W4_SMALL=${W4_SMALL:-20000}
+W4_CONNECTIONS=${W4_CONNECTIONS:-100000}
+W4_PER_RING=${W4_PER_RING:-18000}
+W4_RAMP=${W4_RAMP:-5000}
+W4_SOURCE_ADDRS=${W4_SOURCE_ADDRS:-127.0.0.2,127.0.0.3,127.0.0.4,127.0.0.5}
+W4_CPUS=${W4_CPUS:-0,1}
+w4_shards=1
 case_W4() {
-  local n=${W4_CONNECTIONS:-100000}
-  run_case W4 "${W4_SERVERS:-roomcastd socketio-uws ceiling-writev}" "$SERVER_CPUS" "$BENCH_CPUS" -- \
-    --connections "$n" --rooms "${W4_ROOMS:-100}" --payload 64 --rate "${W4_RATE:-1000}" \
-    --publishers "$PUBLISHERS" --source-addrs "${W4_SOURCE_ADDRS:-127.0.0.1,127.0.0.2,127.0.0.3,127.0.0.4}" \
-    --ramp "${W4_RAMP:-5000}" --connect-timeout 60
+  local w4=(--rooms 1 --publishers 1 --rate 1 --payload 64 --ramp "$W4_RAMP" --connect-timeout 60 --drain 3
+            --source-addrs "$W4_SOURCE_ADDRS")
+  run_case W4-peers "$SERVERS" "$SERVER_CPUS" "$BENCH_CPUS" -- --connections "$W4_PEER_CONNECTIONS" "${w4[@]}"
+  local n BENCH_THREADS
+  for n in $W4_SMALL $W4_CONNECTIONS; do
+    w4_shards=$(((n + W4_PER_RING - 1) / W4_PER_RING))
+    BENCH_THREADS=$w4_shards
+    run_case "W4-$n" roomcastd-w4 "$W4_CPUS" "$W4_CPUS" -- --connections "$n" "${w4[@]}"
+  done
 }
 
 # ---------- go ----------
@@ -290,9 +317,9 @@ try:
             cpu = line.split(":", 1)[1].strip(); break
 except OSError:
     pass
-def npm_version(pkg):
+def npm_version(pkg, where="$repo/bench/peers"):
     try:
-        return json.load(open(os.path.join("$repo/bench/peers/node_modules", pkg, "package.json")))["version"]
+        return json.load(open(os.path.join(where, "node_modules", pkg, "package.json")))["version"]
     except Exception:
         return ""
 json.dump({
@@ -300,6 +327,7 @@ json.dump({
     "git_dirty": bool(sh("git", "-C", "$repo", "status", "--porcelain", "--untracked-files=no")),
     "kernel": platform.release(), "cpu": cpu, "cores": os.cpu_count(),
     "node": sh("node", "--version"), "socket.io": npm_version("socket.io"), "uws-pack": npm_version("uws-pack"),
+    "bun": npm_version("bun", "$repo/bench/peers/bun"),
     "runs": $RUNS, "duration_s": $DURATION, "warmup_s": $WARMUP, "publishers": $PUBLISHERS,
     "window": $WINDOW, "bench_threads": $BENCH_THREADS, "bench_procs": $BENCH_PROCS,
     "server_cpus": "$SERVER_CPUS", "bench_cpus": "$BENCH_CPUS",

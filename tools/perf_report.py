@@ -26,9 +26,11 @@ import sys
 REFERENCES = [  # (column title, server name)
     ("vs socket.io-uws", "socketio-uws"),
     ("vs socket.io", "socketio-node"),
+    ("vs uws-raw", "uws-raw"),
     ("vs ceiling-writev", "ceiling-writev"),
 ]
-SERVER_ORDER = ["roomcastd", "roomcastd-2sh", "socketio-node", "socketio-uws", "ceiling-write", "ceiling-writev"]
+SERVER_ORDER = ["roomcastd", "roomcastd-2sh", "socketio-node", "socketio-uws", "uws-raw", "bun-raw", "ceiling-write",
+                "ceiling-writev"]
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
 PCTS = [50.0, 90.0, 99.0, 99.9, 99.99]
 
@@ -153,7 +155,7 @@ def median_of(runs, key):
 
 def summarize(runs):
     s = {"runs": len(runs)}
-    for key in ["msgs", "pubs", "loss", "cpu", "rss_kb", "bench_cpu", "other_cpu", "lat_max", "lat_mean"] + \
+    for key in ["msgs", "pubs", "loss", "cpu", "rss_kb", "conns_ready", "bench_cpu", "other_cpu", "lat_max", "lat_mean"] + \
             [f"p{p:g}" for p in PCTS]:
         s[key] = median_of(runs, key)
     vals = [r["msgs"] for r in runs if r.get("msgs") is not None]
@@ -430,7 +432,8 @@ def main(argv):
                 meta = json.load(f)
             md.append(f"Machine: {meta.get('cpu', '?')}, {meta.get('cores', '?')} cores, Linux {meta.get('kernel', '?')}; "
                       f"node {meta.get('node', '?')}, socket.io {meta.get('socket.io', '?')}, "
-                      f"uWebSockets.js via uws-pack {meta.get('uws-pack', '?')}; roomcast {meta.get('git', '?')}"
+                      f"uWebSockets.js via uws-pack {meta.get('uws-pack', '?')}, bun {meta.get('bun', '?')}; "
+                      f"roomcast {meta.get('git', '?')}"
                       f"{' (dirty tree)' if meta.get('git_dirty') else ''}.  ")
             md.append(f"Each figure is the median of {meta.get('runs', '?')} runs of {meta.get('duration_s', '?')} s "
                       f"(after {meta.get('warmup_s', '?')} s warm-up); server on CPU {meta.get('server_cpus', '?')}, "
@@ -500,6 +503,28 @@ def main(argv):
                 f.write(svg)
             md.append("![W5 throughput by payload](svg/W5-throughput.svg)")
             md.append("")
+
+    scale = {}
+    for case, summ in summaries.items():
+        m = re.match(r"^W4-(\d+)$", case)
+        if m and "roomcastd-w4" in summ:
+            scale[int(m.group(1))] = summ["roomcastd-w4"]
+    if scale:
+        md.append("### W4 scale: roomcastd alone")
+        md.append("")
+        md.append("| connections | ready | last member p99 | max | server peak RSS | memory per added connection |")
+        md.append("|--:|--:|--:|--:|--:|--:|")
+        prev = None
+        for n in sorted(scale):
+            s = scale[n]
+            per = "–"
+            if prev and s.get("rss_kb") and prev.get("rss_kb") and s.get("conns_ready") and prev.get("conns_ready") \
+                    and s["conns_ready"] > prev["conns_ready"]:
+                per = f"{(s['rss_kb'] - prev['rss_kb']) * 1024 / (s['conns_ready'] - prev['conns_ready']):,.0f} B"
+            ready = f"{s['conns_ready']:,.0f}" if s.get("conns_ready") is not None else "–"
+            md.append(f"| {n:,} | {ready} | {fmt_us(s['p99'])} | {fmt_us(s['lat_max'])} | {fmt_mib(s['rss_kb'])} | {per} |")
+            prev = s
+        md.append("")
 
     if errors:
         md.append("Unreadable results: " + "; ".join(errors))

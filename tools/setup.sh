@@ -9,7 +9,9 @@ packages=(
   build-essential cmake ninja-build pkg-config clang lld
   liburing-dev libconcurrentqueue-dev libgtest-dev libbenchmark-dev
   libsimdjson-dev libroaring-dev libcli11-dev libfmt-dev libssl-dev
-  python3-socketio python3-websocket
+  python3-socketio python3-websocket python3-requests
+  chromium
+  libhiredis-dev redis-server
 )
 
 # The machine may bring its own Node; Debian's (18) is too old for the tests.

@@ -39,11 +39,15 @@ inline std::string base64(const uint8_t* p, size_t n) {
 inline std::string make_key(const uint8_t random16[16]) { return base64(random16, 16); }
 
 // `path` is the Engine.IO path, e.g. "/socket.io/"; `host` the Host header value.
-inline std::string request(std::string_view host, std::string_view path, std::string_view key) {
+inline std::string request(std::string_view host, std::string_view path, std::string_view key,
+                           bool engine_io = true) {
   std::string r = "GET ";
   r.append(path);
-  r += path.find('?') == std::string_view::npos ? "?" : "&";
-  r += "EIO=4&transport=websocket HTTP/1.1\r\nHost: ";
+  if (engine_io) {
+    r += path.find('?') == std::string_view::npos ? "?" : "&";
+    r += "EIO=4&transport=websocket";
+  }
+  r += " HTTP/1.1\r\nHost: ";
   r.append(host);
   r += "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ";
   r.append(key);

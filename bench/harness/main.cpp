@@ -63,6 +63,12 @@ int main(int argc, char** argv) {
   plan.host_header = url->host_header;
   plan.upgrade_path = opt.path;
   if (!resolve(url->host, url->port, plan.target, err)) return usage_error(err);
+  plan.receiver_target = plan.target;
+  if (!opt.receiver_url.empty()) {
+    const auto rurl = parse_url(opt.receiver_url, err);
+    if (!rurl) return usage_error(err);
+    if (!resolve(rurl->host, rurl->port, plan.receiver_target, err)) return usage_error(err);
+  }
   for (const std::string& s : opt.source_addrs) {
     Endpoint e;
     if (!parse_source(s, plan.target.addr.ss_family, e))

@@ -14,6 +14,8 @@ int parse_options(int argc, char** argv, Options& o) {
   std::string spread = "uniform";
   bool saturate = false;
   app.add_option("--url", o.url, "server URL (http:// or ws://, no path)")->capture_default_str();
+  app.add_option("--receiver-url", o.receiver_url,
+                 "connections that do not publish connect here instead (another node of a cluster)");
   app.add_option("--path", o.path, "Engine.IO path")->capture_default_str();
   app.add_option("--namespace", o.nsp, "Socket.IO namespace")->capture_default_str();
   app.add_option("-c,--connections", o.connections, "client connections")
@@ -55,8 +57,12 @@ int parse_options(int argc, char** argv, Options& o) {
       ->capture_default_str()->check(CLI::Range(1u, 256u));
   app.add_option("--source-addrs", o.source_addrs,
                  "local addresses to bind outgoing connections to, in turn (comma-separated); "
-                 "each address gives another ~28k ephemeral ports")
+                 "each address gives another ~64k ports")
       ->delimiter(',');
+  app.add_flag("--raw", o.raw,
+               "plain WebSocket pub/sub server instead of Socket.IO: the client sends 'join <room>' "
+               "(answered 'ok') and 'pub <room> <payload>'; the server sends <payload> to every member "
+               "of <room>. --path is the WebSocket path as is (no Engine.IO query)");
   app.add_option("--profile", o.profile_url,
                  "roomcastd admin URL (e.g. http://127.0.0.1:9100): switch its broadcast profiler on, reset it at "
                  "the start of the measured window, and print its stage breakdown next to client latency");

@@ -10,6 +10,7 @@ namespace roomcast::bench {
 
 struct Options {
   std::string url = "http://127.0.0.1:3000";
+  std::string receiver_url;  // non-publishing connections go here when set (cross-node runs)
   std::string path = "/socket.io/";
   std::string nsp = "/";
   uint32_t connections = 1000;
@@ -33,6 +34,7 @@ struct Options {
   std::string json_file;
   std::string label;
   bool progress = true;
+  bool raw = false;         // plain WebSocket pub/sub contract instead of Socket.IO
 
   bool saturate() const { return rate <= 0; }
   uint32_t workers() const { return threads * procs; }

@@ -55,8 +55,9 @@ inline size_t write_payload(char* out, size_t pad_to, const Stamp& s) {
   return n;
 }
 
-// Builds `42[/nsp,]["publish","<room>","<payload>"]` for one publisher: the part before
-// the payload is fixed per publisher and prepared once.
+// Builds `42[/nsp,]["publish","<room>","<payload>"]` (or, for plain WebSocket pub/sub
+// servers, `pub <room> <payload>`) for one publisher: the part before the payload is fixed
+// per publisher and prepared once.
 class PublishEncoder {
  public:
   PublishEncoder() = default;
@@ -67,20 +68,32 @@ class PublishEncoder {
     head_.append(room);
     head_ += "\",\"";
   }
+  static PublishEncoder raw(std::string_view room, size_t pad_to) {
+    PublishEncoder e;
+    e.pad_ = pad_to;
+    e.raw_ = true;
+    e.head_ = "pub ";
+    e.head_.append(room);
+    e.head_ += ' ';
+    return e;
+  }
   size_t max_size() const { return head_.size() + std::max(pad_, kMaxStampBytes) + 2; }
   // Writes the packet text to `out` (max_size() bytes available); returns its length.
   size_t write(char* out, const Stamp& s) const {
     std::memcpy(out, head_.data(), head_.size());
     size_t n = head_.size();
     n += write_payload(out + n, pad_, s);
-    out[n++] = '"';
-    out[n++] = ']';
+    if (!raw_) {
+      out[n++] = '"';
+      out[n++] = ']';
+    }
     return n;
   }
 
  private:
   std::string head_;
   size_t pad_ = 0;
+  bool raw_ = false;
 };
 
 inline bool read_u64(std::string_view s, size_t& i, uint64_t& v, int max_digits) {
@@ -94,6 +107,8 @@ inline bool read_u64(std::string_view s, size_t& i, uint64_t& v, int max_digits)
 }
 
 enum class Parse : uint8_t { Ok, NotMessage, Malformed };
+
+inline Parse parse_stamp(std::string_view data, Stamp& out);
 
 // Reads the stamp from the JSON of a Socket.IO EVENT (after namespace and ack id):
 // `["message","p<id>:s<seq>:t<ns>:...`. NotMessage for any other event; Malformed for a
@@ -118,6 +133,12 @@ inline Parse parse_message(std::string_view data, Stamp& out) {
     if (i >= data.size() || data[i] != '"') return Parse::Malformed;
     data = data.substr(i + 1);
   }
+  return parse_stamp(data, out);
+}
+
+// Reads a stamp at the start of `data` (a plain pub/sub server's message is the payload
+// itself). Malformed unless it starts with one of our stamps.
+inline Parse parse_stamp(std::string_view data, Stamp& out) {
   size_t i = 0;
   uint64_t pub = 0, seq = 0, t = 0;
   if (i >= data.size() || data[i++] != 'p') return Parse::Malformed;

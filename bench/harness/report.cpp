@@ -136,7 +136,7 @@ std::string result_json(const Options& o, const Result& r) {
   const Counters& c = r.totals;
   j.begin_object().str("tool", "roomcast-bench").num("format", uint64_t(1)).str("label", o.label);
   j.begin_object("config")
-      .str("url", o.url).str("path", o.path).str("namespace", o.nsp)
+      .str("url", o.url).str("receiver_url", o.receiver_url).str("path", o.path).str("namespace", o.nsp)
       .num("connections", uint64_t(o.connections)).num("rooms", uint64_t(o.rooms))
       .str("spread", spread_name(o)).num("zipf_s", o.zipf_s)
       .num("publishers", uint64_t(o.publishers)).num("payload_bytes", uint64_t(o.payload))

@@ -29,6 +29,7 @@ struct Endpoint {
 struct RunPlan {
   const Options* opt = nullptr;
   Endpoint target;
+  Endpoint receiver_target;       // --receiver-url, else the same as target
   std::vector<Endpoint> sources;  // --source-addrs, port 0
   std::string host_header;
   std::string upgrade_path;       // --path
@@ -90,6 +91,7 @@ class Worker {
   void handle_cqe(io_uring_cqe* cqe);
   void start_connections(uint64_t now);
   void start_one(uint32_t i, uint64_t now);
+  int bind_source(int fd, uint64_t id);
   void on_connect(uint32_t i, int res);
   void on_recv(uint32_t i, io_uring_cqe* cqe);
   void on_send(uint32_t i, int res);
@@ -108,6 +110,9 @@ class Worker {
   void on_frame(uint32_t i, uint8_t op, std::string_view payload, bool fin);
   void on_text(uint32_t i, std::string_view text);
   void on_message(Conn& c, std::string_view json);
+  void on_raw_text(uint32_t i, std::string_view text);
+  void become_ready(Conn& c);
+  void on_stamp(Conn& c, const payload::Stamp& s);
   void send_text(uint32_t i, std::string_view text);
   void publish_step(uint64_t now);
   void publish_one(Publisher& p, uint64_t t_stamp);

@@ -25,13 +25,41 @@ void Worker::start_connections(uint64_t now) {
   }
 }
 
+// Binds a connection to its source address. The port is derived from the connection id, so
+// every connection of the run has its own (address, port) across all workers and
+// processes: letting the kernel pick one at connect time costs a scan of the ephemeral
+// range per connect that grows as the range fills (perf showed __inet_hash_connect taking
+// most of the harness's CPU past ~15k connections per address, stalling the ramp).
+// A port someone else holds falls back to the kernel's choice. Returns 0 or an errno.
+int Worker::bind_source(int fd, uint64_t id) {
+  const size_t n = plan_.sources.size();
+  Endpoint src = plan_.sources[id % n];
+  constexpr uint32_t kFirstPort = 1024, kPorts = 65536 - kFirstPort;
+  const uint64_t q = id / n;
+  if (q < kPorts) {
+    const uint16_t port = htons(uint16_t(kFirstPort + q));
+    if (src.addr.ss_family == AF_INET)
+      reinterpret_cast<sockaddr_in*>(&src.addr)->sin_port = port;
+    else
+      reinterpret_cast<sockaddr_in6*>(&src.addr)->sin6_port = port;
+    if (::bind(fd, reinterpret_cast<const sockaddr*>(&src.addr), src.len) == 0) return 0;
+    if (errno != EADDRINUSE) return errno;
+    src = plan_.sources[id % n];
+  }
+  // Port picked at connect time, per destination.
+  const int one = 1;
+  ::setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
+  if (::bind(fd, reinterpret_cast<const sockaddr*>(&src.addr), src.len) == 0) return 0;
+  return errno;
+}
+
 void Worker::start_one(uint32_t i, uint64_t now) {
   Conn& c = conns_[i];
   c.state = CState::Connecting;
   c.t_start = now;
   ++pending_;
   ++ctr_.conns_started;
-  const Endpoint& to = plan_.target;
+  const Endpoint& to = c.id < plan_.opt->publishers ? plan_.target : plan_.receiver_target;
   const int fd = ::socket(to.addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) {
     fail(i, std::string("socket(): ") + std::strerror(errno));
@@ -40,12 +68,8 @@ void Worker::start_one(uint32_t i, uint64_t now) {
   const int one = 1;
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
   if (!plan_.sources.empty()) {
-    // The port is picked at connect time, per destination: one source address then
-    // yields a full ephemeral range for each server address instead of one overall.
-    ::setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
-    const Endpoint& src = plan_.sources[c.id % plan_.sources.size()];
-    if (::bind(fd, reinterpret_cast<const sockaddr*>(&src.addr), src.len) < 0) {
-      const int e = errno;
+    const int e = bind_source(fd, c.id);
+    if (e != 0) {
       ::close(fd);
       fail(i, std::string("bind to source address: ") + std::strerror(e));
       return;
@@ -78,7 +102,7 @@ void Worker::on_connect(uint32_t i, int res) {
   }
   const std::string key = handshake::make_key(rnd);
   c.accept = http::websocket_accept(key);
-  c.out += handshake::request(plan_.host_header, plan_.upgrade_path, key);
+  c.out += handshake::request(plan_.host_header, plan_.upgrade_path, key, !opt_.raw);
   c.state = CState::Upgrading;
   mark_dirty(i);
   arm_recv(i);

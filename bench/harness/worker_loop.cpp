@@ -45,7 +45,8 @@ Worker::Worker(const RunPlan& plan, uint32_t slot)
       Publisher p;
       p.conn = uint32_t(conns_.size());
       p.id = uint32_t(id);
-      p.enc = payload::PublishEncoder(nsp_prefix_, RoomPlan::name(c.room), opt_.payload);
+      p.enc = opt_.raw ? payload::PublishEncoder::raw(RoomPlan::name(c.room), opt_.payload)
+                       : payload::PublishEncoder(nsp_prefix_, RoomPlan::name(c.room), opt_.payload);
       c.publisher = int32_t(pubs_.size());
       pubs_.push_back(std::move(p));
     }

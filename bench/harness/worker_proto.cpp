@@ -33,6 +33,11 @@ void Worker::feed(uint32_t i, std::string_view data) {
     }
     c.state = CState::WaitOpen;
     c.accept.clear();
+    if (opt_.raw) {  // no Engine.IO / Socket.IO set-up: join right away
+      connect_hist_.record(now_ - c.t_start);
+      send_text(i, "join " + RoomPlan::name(c.room));
+      c.state = CState::WaitJoin;
+    }
     std::string rest = c.carry.substr(r.head_bytes);
     c.carry.clear();
     std::string_view v = rest;
@@ -109,7 +114,33 @@ void Worker::send_text(uint32_t i, std::string_view text) {
   mark_dirty(i);
 }
 
+void Worker::become_ready(Conn& c) {
+  c.state = CState::Ready;
+  c.was_ready = true;
+  --pending_;
+  ++ctr_.conns_ready;
+}
+
+void Worker::on_raw_text(uint32_t i, std::string_view text) {
+  Conn& c = conns_[i];
+  if (c.state == CState::WaitJoin) {
+    if (text != "ok") {
+      fail(i, "join was answered with '" + std::string(text.substr(0, 100)) + "' instead of 'ok'");
+      return;
+    }
+    become_ready(c);
+    return;
+  }
+  payload::Stamp s;
+  if (payload::parse_stamp(text, s) != payload::Parse::Ok) {
+    ++ctr_.malformed;
+    return;
+  }
+  on_stamp(c, s);
+}
+
 void Worker::on_text(uint32_t i, std::string_view text) {
+  if (opt_.raw) return on_raw_text(i, text);
   Conn& c = conns_[i];
   const sioc::Incoming in = sioc::classify(text, opt_.nsp);
   switch (in.kind) {
@@ -138,10 +169,7 @@ void Worker::on_text(uint32_t i, std::string_view text) {
           fail(i, "join was acked with " + std::string(in.data.substr(0, 100)) + " instead of [\"ok\"]");
           return;
         }
-        c.state = CState::Ready;
-        c.was_ready = true;
-        --pending_;
-        ++ctr_.conns_ready;
+        become_ready(c);
       }
       return;
     case sioc::Kind::ConnectError:
@@ -168,6 +196,10 @@ void Worker::on_message(Conn& c, std::string_view json) {
     ++(r == payload::Parse::NotMessage ? ctr_.other_events : ctr_.malformed);
     return;
   }
+  on_stamp(c, s);
+}
+
+void Worker::on_stamp(Conn& c, const payload::Stamp& s) {
   const uint64_t now = now_;
   const uint32_t rooms = plan_.rooms.rooms();
   if (s.publisher >= opt_.publishers || s.publisher % rooms != c.room) {

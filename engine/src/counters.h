@@ -18,7 +18,7 @@ struct Counter {
 struct alignas(64) ShardCounters {
   Counter connections, sockets, accepted, refused_full, handshake_errors, protocol_errors,
       slow_consumer_disconnects, ping_timeouts, connect_timeouts, broadcasts, deliveries,
-      bytes_sent, emits_refused, handler_exceptions, volatile_drops,
+      bytes_sent, emits_refused, handler_exceptions, frames_dropped, volatile_drops,
       connections_reset, refused_max_connections, refused_per_address,
       accept_errors, recv_buffers_exhausted;
   Counter faults[kFaultCount];

@@ -59,6 +59,13 @@ struct RoomTable::Impl {
   size_t room_count = 0;
   NameMap names;
   std::vector<Slot> slots;
+  PresenceObserver observer;
+
+  NameMap::iterator insert(std::string_view name) {
+    auto [it, fresh] = names.try_emplace(std::string(name));
+    if (fresh && observer) observer(it->first, true);
+    return it;
+  }
 
   Slot* member(uint32_t slot) {
     if (slot >= slots.size() || slots[slot].id == nullptr) return nullptr;
@@ -111,7 +118,9 @@ struct RoomTable::Impl {
     return out;
   }
   void erase_if_unused(Name* name) {
-    if (!name->second.room && name->second.member < 0) names.erase(names.find(name->first));
+    if (name->second.room || name->second.member >= 0) return;
+    if (observer) observer(name->first, false);
+    names.erase(names.find(name->first));
   }
   // Drops the slot from one room, deleting the room once nobody is left in it.
   void drop(Name* name, uint32_t slot) {
@@ -130,7 +139,7 @@ RoomTable::~RoomTable() = default;
 void RoomTable::add_member(uint32_t slot, std::string_view socket_id) {
   Impl& m = *impl_;
   if (slot >= kSlotLimit || m.member(slot) != nullptr) return;
-  auto it = m.names.try_emplace(std::string(socket_id)).first;
+  auto it = m.insert(socket_id);
   if (it->second.member >= 0) return;  // another member's id
   it->second.member = slot;
   if (slot >= m.slots.size()) m.slots.resize(size_t{slot} + 1);
@@ -138,6 +147,8 @@ void RoomTable::add_member(uint32_t slot, std::string_view socket_id) {
   roaring_bitmap_add(m.members.get(), slot);
   ++m.member_count;
 }
+
+void RoomTable::set_presence_observer(PresenceObserver f) { impl_->observer = std::move(f); }
 
 void RoomTable::remove_member(uint32_t slot) {
   Impl& m = *impl_;
@@ -162,7 +173,7 @@ bool RoomTable::join(uint32_t slot, std::string_view room) {
   if (s == nullptr) return false;
   if (room == s->id->first) return true;
   auto it = m.names.find(room);
-  if (it == m.names.end()) it = m.names.try_emplace(std::string(room)).first;
+  if (it == m.names.end()) it = m.insert(room);
   Name& name = *it;
   if (!name.second.room) {
     name.second.room.reset(roaring_bitmap_create());

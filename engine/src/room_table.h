@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -27,6 +28,12 @@ class RoomTable {
   ~RoomTable();
   RoomTable(const RoomTable&) = delete;
   RoomTable& operator=(const RoomTable&) = delete;
+
+  // Told when a name (explicit room or member id) starts or stops existing in this table,
+  // so a cross-thread index of local rooms (the Redis adapter's filter) can follow without
+  // reading the table. Called on the owning thread; none is set by default.
+  using PresenceObserver = std::function<void(std::string_view name, bool present)>;
+  void set_presence_observer(PresenceObserver f);
 
   // Namespace membership. add_member registers the socket's own id (its implicit room).
   // It is a no-op when the slot is already a member, the slot is >= kSlotLimit, or the id

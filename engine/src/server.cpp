@@ -7,6 +7,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "redis_adapter.h"
 #include "server_core.h"
 #include "shard.h"
 
@@ -23,6 +24,12 @@ ServerCore::ServerCore(Server& server, Config config)
     throw std::invalid_argument("recv_buffer_count must be a power of two");
   if (config_.path.empty() || config_.path.front() != '/') config_.path.insert(0, "/");
   if (config_.path.back() != '/') config_.path.push_back('/');
+  if (!config_.redis_url.empty()) {
+    auto ep = parse_redis_url(config_.redis_url);
+    if (!ep) throw std::invalid_argument(std::string("bad redis URL: ").append(config_.redis_url));
+    redis_ = std::make_unique<RedisAdapter>(*this, std::move(*ep), config_.redis_prefix, config_.redis_max_queue,
+                                            config_.redis_max_queue_bytes);
+  }
 }
 
 ServerCore::~ServerCore() {
@@ -45,6 +52,7 @@ Namespace& ServerCore::of(std::string_view name) {
   for (auto& ns : namespaces_)
     if (ns->name() == n) return *ns;
   namespaces_.push_back(std::make_unique<Namespace>(&server_, n, uint32_t(namespaces_.size())));
+  if (redis_) redis_->watch_namespace(uint32_t(namespaces_.size() - 1), n);
   return *namespaces_.back();
 }
 
@@ -56,6 +64,7 @@ Namespace* ServerCore::find_or_create(std::string_view name) {
   for (auto& [match, setup] : matchers_) {
     if (match(name)) {
       namespaces_.push_back(std::make_unique<Namespace>(&server_, std::string(name), uint32_t(namespaces_.size())));
+      if (redis_) redis_->watch_namespace(uint32_t(namespaces_.size() - 1), std::string(name));
       setup(*namespaces_.back());
       return namespaces_.back().get();
     }
@@ -120,10 +129,20 @@ void ServerCore::start() {
   started_ = true;
   for (unsigned i = 0; i < config_.shards; ++i)
     threads_.emplace_back([this, i] { shards_[i]->run(); });
+  if (redis_) redis_->start();
 }
 
 void ServerCore::stop() {
+  // The adapter first: it hands work to shards, which must still be there to take it.
+  if (redis_) redis_->stop();
   for (auto& s : shards_) s->request_stop();
+}
+
+void ServerCore::observe_rooms(ShardNsp& ns, uint32_t nsp_index) {
+  if (!redis_) return;
+  ns.rooms.set_presence_observer([p = &redis_->presence(), nsp_index](std::string_view name, bool present) {
+    p->set(nsp_index, name, present);
+  });
 }
 
 void ServerCore::wait() {
@@ -224,6 +243,7 @@ Stats Server::stats() const {
     s.deliveries += c.deliveries.get();
     s.bytes_sent += c.bytes_sent.get();
     s.handler_exceptions += c.handler_exceptions.get();
+    s.frames_dropped += c.frames_dropped.get();
     s.volatile_drops += c.volatile_drops.get();
     s.connections_reset += c.connections_reset.get();
     s.refused_max_connections += c.refused_max_connections.get();
@@ -231,6 +251,16 @@ Stats Server::stats() const {
     s.accept_errors += c.accept_errors.get();
     s.recv_buffers_exhausted += c.recv_buffers_exhausted.get();
     for (size_t f = 0; f < kFaultCount; ++f) s.faults[f] += c.faults[f].get();
+  }
+  if (auto* r = core_->redis()) {
+    const auto& c = r->counters();
+    s.redis_connected = r->connected();
+    s.redis_published = c.published.get();
+    s.redis_publish_dropped = c.publish_dropped.get();
+    s.redis_received = c.received.get();
+    s.redis_delivered = c.delivered.get();
+    s.redis_connection_losses = c.connection_losses.get();
+    s.redis_reconnects = c.reconnects.get();
   }
   return s;
 }

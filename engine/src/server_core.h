@@ -16,6 +16,7 @@
 namespace roomcast::detail {
 
 class Shard;
+class RedisAdapter;
 
 class ServerCore {
  public:
@@ -47,6 +48,11 @@ class ServerCore {
   // Runs f on every shard (the caller's inline). False if refused.
   bool on_every_shard(std::function<void(Shard&)> f);
 
+  // The Redis cluster adapter, or null when Config::redis_url is empty.
+  RedisAdapter* redis() { return redis_.get(); }
+  // Lets the adapter follow which rooms exist on this node (a shard's new namespace state).
+  void observe_rooms(ShardNsp& ns, uint32_t nsp_index);
+
  private:
   Server& server_;
   Config config_;
@@ -59,6 +65,7 @@ class ServerCore {
   std::vector<int> listen_fds_;
   uint16_t port_ = 0;
   bool started_ = false;
+  std::unique_ptr<RedisAdapter> redis_;
 };
 
 }  // namespace roomcast::detail

@@ -47,6 +47,7 @@ void Shard::on_bytes(uint32_t slot, Conn& c, std::span<uint8_t> data) {
 }
 
 void Shard::on_http(uint32_t slot, Conn& c, std::span<uint8_t> data) {
+  if (c.polling && polling_hold_bytes(slot, c, data)) return;
   const Config& cfg = core_.config();
   c.http_in.append(reinterpret_cast<const char*>(data.data()), data.size());
   http::Request req;
@@ -73,14 +74,14 @@ void Shard::on_http(uint32_t slot, Conn& c, std::span<uint8_t> data) {
 
   if (pr.status == http::ParseStatus::Error) return fail(pr.http_status == 431 ? Fault::HttpHeadersTooLarge : Fault::HttpMalformed, pr.http_status,
                 "text/plain", http::reason_phrase(pr.http_status));
-  if (req.path != cfg.path) return fail(Fault::HttpNotFound, 404, "text/plain", "Not Found");
+  const bool engine_only = engine_path(req.path);
+  if (req.path != cfg.path && !engine_only && serve_static(slot, c, req, pr.head_bytes)) return;
+  if (req.path != cfg.path && !engine_only) return fail(Fault::HttpNotFound, 404, "text/plain", "Not Found");
   auto transport = http::query_param(req.query, "transport");
   auto eio = http::query_param(req.query, "EIO");
   if (!transport || (*transport != "websocket" && *transport != "polling")) return eio_fail(0, "Transport unknown");
   if (!eio || *eio != "4") return eio_fail(5, "Unsupported protocol version");
-  if (http::query_param(req.query, "sid")) return eio_fail(1, "Session ID unknown");
-  // Long-polling is not served (yet): the client must use transports: ["websocket"].
-  if (*transport == "polling") return eio_fail(0, "Transport unknown");
+  if (polling_http(slot, c, req, pr.head_bytes)) return;  // polling, and upgrades of polling sessions
   if (req.method != "GET") return eio_fail(2, "Bad handshake method");
   http::UpgradeCheck up = http::check_websocket_upgrade(req);
   if (up.http_status == 426) return fail(Fault::WsBadVersion, 426, "text/plain", up.reason, "Sec-WebSocket-Version: 13\r\n");
@@ -88,13 +89,11 @@ void Shard::on_http(uint32_t slot, Conn& c, std::span<uint8_t> data) {
 
   auto hs = std::make_unique<Handshake>();
   hs->address = c.peer;
-  hs->url = std::string(req.target);
-  hs->query = std::string(req.query);
-  for (size_t i = 0; i < req.header_count; ++i)
-    hs->headers.emplace_back(std::string(req.headers[i].name), std::string(req.headers[i].value));
+  hs->head = c.http_in.substr(0, pr.head_bytes);
   c.handshake = std::move(hs);
 
-  std::string open = sio::encode_eio_open(random_id(), false, cfg.ping_interval_ms, cfg.ping_timeout_ms, cfg.max_payload);
+  std::string sid = random_id();
+  std::string open = sio::encode_eio_open(sid, false, cfg.ping_interval_ms, cfg.ping_timeout_ms, cfg.max_payload);
   std::string resp = http::upgrade_response(up.key);
   SharedFrame* f = SharedFrame::create(resp.size() + ws::header_size(open.size()) + open.size());
   std::memcpy(f->mutable_data(), resp.data(), resp.size());
@@ -106,6 +105,7 @@ void Shard::on_http(uint32_t slot, Conn& c, std::span<uint8_t> data) {
   c.parser = std::make_unique<ws::Parser>(cfg.max_payload);
   c.next_ping_ms = now_ms_ + cfg.ping_interval_ms;
   c.open_deadline_ms = now_ms_ + cfg.connect_timeout_ms;
+  if (engine_only) engine_opened(slot, c, std::move(sid));
   reschedule(slot);
 
   // Bytes after the request head already belong to the WebSocket stream.
@@ -116,11 +116,21 @@ void Shard::on_http(uint32_t slot, Conn& c, std::span<uint8_t> data) {
 }
 
 void Shard::on_ws_message(uint32_t slot, Conn& c, const ws::Message& m) {
+  if (c.polling && polling_relay_in(slot, c, m)) return;
+  // The timer wheel is coarse: a pong (or anything) after the deadline must not count.
+  if (c.pong_deadline_ms && now_ms_ >= c.pong_deadline_ms) {
+    on_timer(slot, c);
+    if (c.state != ConnState::Open) return;
+  }
   switch (m.opcode) {
     case ws::Opcode::Text:
       on_eio_text(slot, c, std::string_view(reinterpret_cast<const char*>(m.payload.data()), m.payload.size()));
       break;
     case ws::Opcode::Binary: {
+      if (c.engine_sid) {
+        engine_message(slot, c, std::string_view(reinterpret_cast<const char*>(m.payload.data()), m.payload.size()), true);
+        break;
+      }
       if (!c.pending_binary) {
         count_fault(counters_, Fault::SioUnexpectedBinary);
         log("unexpected binary message from " + c.peer);
@@ -160,6 +170,10 @@ void Shard::on_eio_text(uint32_t slot, Conn& c, std::string_view text) {
   }
   switch (p->type) {
     case sio::EioType::Message:
+      if (c.engine_sid) {
+        engine_message(slot, c, p->data, false);
+        break;
+      }
       on_sio_packet(slot, c, p->data);
       break;
     case sio::EioType::Pong:
@@ -472,12 +486,14 @@ void Shard::send_text(uint32_t slot, Conn& c, std::string_view eio_text) {
 void Shard::close_conn(uint32_t slot, Conn& c, uint16_t code, std::string_view reason) {
   if (c.state == ConnState::Closing || c.state == ConnState::Free) return;
   bool was_open = c.state == ConnState::Open;
+  if (c.engine_sid && was_open) engine_closed(slot, c, reason);
   disconnect_sockets_of(slot, c, reason);
   c.pending_binary.reset();
   c.parser.reset();
   c.http_in.clear();
   c.http_in.shrink_to_fit();
   c.state = ConnState::Closing;
+  if (c.polling && polling_closing(slot, c, was_open && code != 0, code, reason)) return;
   if (was_open && code != 0 && !c.slow) {
     // Close handshake: what is queued goes first, then the close frame, then shutdown.
     queue_frame(slot, c, SharedFrame::copy_of(ws::encode_close(code)));
@@ -493,6 +509,7 @@ void Shard::close_conn(uint32_t slot, Conn& c, uint16_t code, std::string_view r
 void Shard::on_timer(uint32_t slot, Conn& c) {
   const Config& cfg = core_.config();
   const int64_t now = now_ms_;
+  if (c.polling && polling_timer(slot, c)) return;
   if (c.state == ConnState::Http) {
     if (c.open_deadline_ms && now >= c.open_deadline_ms) {
       count_fault(counters_, Fault::HandshakeTimeout);
@@ -520,6 +537,7 @@ void Shard::on_timer(uint32_t slot, Conn& c) {
       return;
     }
   } else if (c.next_ping_ms && now >= c.next_ping_ms) {
+    if (!c.send_inflight) c.q.shrink_if_idle();
     if (!ping_frame_) ping_frame_ = SharedFrame::immortal(ws::encode_frame(ws::Opcode::Text, "2"));
     queue_frame(slot, c, ping_frame_);
     c.pong_deadline_ms = now + cfg.ping_timeout_ms;

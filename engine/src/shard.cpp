@@ -37,18 +37,17 @@ int64_t steady_ms() {
       .count();
 }
 
-constexpr uint32_t kMaxIov = 64;
 constexpr unsigned kTasksPerTurn = 4096;
 
 }  // namespace
 
-struct SendCtx {
-  msghdr mh;
-  iovec iov[kMaxIov];
-};
 
 Shard::Shard(ServerCore& core, unsigned index, int listen_fd)
-    : core_(core), index_(index), listen_fd_(listen_fd), wheel_(steady_ms()) {
+    : core_(core),
+      index_(index),
+      listen_fd_(listen_fd),
+      slab_(core.config().max_frames_per_shard),
+      wheel_(steady_ms()) {
   wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (wake_fd_ < 0) throw std::runtime_error("eventfd failed");
 }
@@ -62,8 +61,6 @@ Shard::~Shard() {
     }
     delete t.call;
   }
-  for (LocalRef* r : ref_pool_) delete r;
-  for (SendCtx* c : ctx_pool_) delete c;
   if (ping_frame_) {  // immortal while the shard runs; nothing can point at it any more
     ping_frame_->~SharedFrame();
     std::free(ping_frame_);
@@ -86,14 +83,20 @@ void Shard::setup_ring() {
       0,
   };
   int err = 0;
+  unsigned features = 0;
   for (unsigned flags : attempts) {
     io_uring_params p{};
     p.flags = flags;
     err = io_uring_queue_init_params(4096, &ring_, &p);
-    if (err == 0) break;
+    if (err == 0) {
+      features = p.features;
+      break;
+    }
   }
   if (err < 0) throw std::runtime_error(std::string("io_uring_queue_init: ") + std::strerror(-err));
   ring_ok_ = true;
+  if (!(features & IORING_FEAT_SUBMIT_STABLE))  // send_scratch.h relies on it (Linux 5.5+)
+    throw std::runtime_error("io_uring lacks IORING_FEAT_SUBMIT_STABLE");
   // Sockets live in the ring's fixed-file table, not the process fd table: no fd per
   // connection (the process limit is 20,000 here) and no fd lookup per operation.
   err = io_uring_register_files_sparse(&ring_, core_.config().max_connections_per_shard + kRefusalSlots);
@@ -128,10 +131,19 @@ void Shard::recycle_buffer(uint16_t bid) {
   ++buf_pending_;
 }
 
+void Shard::submit() {
+  io_uring_submit(&ring_);
+  after_submit();
+}
+
+void Shard::after_submit() {
+  if (io_uring_sq_ready(&ring_) == 0) scratch_.reset();
+}
+
 io_uring_sqe* Shard::sqe() {
   io_uring_sqe* s = io_uring_get_sqe(&ring_);
   if (!s) {  // submission queue full: flush it and retry once
-    io_uring_submit(&ring_);
+    submit();
     s = io_uring_get_sqe(&ring_);
     if (!s) throw std::runtime_error("io_uring submission queue exhausted");
   }
@@ -172,12 +184,14 @@ void Shard::request_stop() {
 
 void Shard::run() {
   t_current = this;
+  RefSlab::current = &slab_;
   try {
     setup_ring();
     setup_buffers();
   } catch (const std::exception& e) {
     log(std::string("cannot start: ") + e.what());
     t_current = nullptr;
+    RefSlab::current = nullptr;
     return;
   }
   arm_accept();
@@ -213,6 +227,7 @@ void Shard::run() {
     __kernel_timespec ts{wait_ms / 1000, (wait_ms % 1000) * 1000000};
     io_uring_cqe* cqe = nullptr;
     int r = io_uring_submit_and_wait_timeout(&ring_, &cqe, more_tasks ? 0 : 1, &ts, nullptr);
+    after_submit();
     if (r < 0 && r != -ETIME && r != -EINTR && r != -EAGAIN && r != -EBUSY)
       log(std::string("io_uring wait: ") + std::strerror(-r));
     now_ms_ = steady_ms();
@@ -233,11 +248,11 @@ void Shard::run() {
   for (uint32_t slot = 0; slot < conns_.size(); ++slot) {
     Conn& c = *conns_[slot];
     if (c.state != ConnState::Free) release_queue(c);
-    if (c.ctx) ctx_pool_.push_back(std::exchange(c.ctx, nullptr));  // a send cut at the deadline
   }
   std::free(buf_base_);
   ::munmap(buf_ring_, sizeof(io_uring_buf) * core_.config().recv_buffer_count);
   t_current = nullptr;
+  RefSlab::current = nullptr;
 }
 
 void Shard::handle_cqe(io_uring_cqe* cqe) {
@@ -314,8 +329,7 @@ void Shard::on_accept(int res, bool more) {
       counters_.refused_full.add();
       ::close(fd);
     } else {
-      int one = 1;
-      ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+      // TCP_NODELAY comes from the listener (server.cpp): accepted sockets inherit it.
       sockaddr_storage ss{};
       socklen_t sl = sizeof(ss);
       char ip[INET6_ADDRSTRLEN] = "";
@@ -393,12 +407,10 @@ void Shard::on_recv(uint32_t slot, uint32_t gen, int res, uint32_t flags) {
 }
 
 LocalRef* Shard::new_ref(SharedFrame* f, uint32_t refs) {
-  LocalRef* r;
-  if (!ref_pool_.empty()) {
-    r = ref_pool_.back();
-    ref_pool_.pop_back();
-  } else {
-    r = new LocalRef;
+  LocalRef* r = slab_.alloc();
+  if (r == nullptr) [[unlikely]] {
+    counters_.frames_dropped.add();
+    return nullptr;
   }
   r->frame = f;
   r->refs = refs;
@@ -418,7 +430,7 @@ void Shard::unref(LocalRef* r) {
       r->t_submitted = 0;
     }
     r->frame->release();  // the one atomic operation per shard per frame
-    ref_pool_.push_back(r);
+    slab_.free(r);
   }
 }
 
@@ -442,8 +454,13 @@ void Shard::queue_frame(uint32_t slot, Conn& c, SharedFrame* frame) {
     frame->release();
     return;
   }
+  LocalRef* r = new_ref(frame, 1);
+  if (r == nullptr) {
+    frame->release();
+    return;
+  }
   counters_.deliveries.add();
-  enqueue(slot, c, new_ref(frame, 1), frame->size(), core_.config().max_send_queue_bytes);
+  enqueue(slot, c, r, frame->size(), core_.config().max_send_queue_bytes);
 }
 
 void Shard::send_frame(uint32_t slot, uint32_t gen, SharedFrame* frame) {
@@ -463,7 +480,10 @@ Conn* Shard::conn_if(uint32_t slot, uint32_t gen) {
 
 ShardNsp& Shard::nsp_state(uint32_t nsp_index) {
   if (nsp_index >= nsps_.size()) nsps_.resize(nsp_index + 1);
-  if (!nsps_[nsp_index]) nsps_[nsp_index] = std::make_unique<ShardNsp>();
+  if (!nsps_[nsp_index]) {
+    nsps_[nsp_index] = std::make_unique<ShardNsp>();
+    core_.observe_rooms(*nsps_[nsp_index], nsp_index);
+  }
   return *nsps_[nsp_index];
 }
 
@@ -488,6 +508,11 @@ void Shard::process_broadcast(BroadcastMsg* msg) {
   const size_t size = frame->size();
   const size_t limit = core_.config().max_send_queue_bytes;
   LocalRef* ref = new_ref(frame, 0);
+  if (ref == nullptr) {
+    frame->release();
+    msg->release();
+    return;
+  }
   uint32_t count = 0;
   // Per recipient: a pointer push, a byte count, maybe a flush-list push. No allocation
   // in steady state, no atomic, no copy.
@@ -508,7 +533,7 @@ void Shard::process_broadcast(BroadcastMsg* msg) {
   }
   if (count == 0) {
     frame->release();
-    ref_pool_.push_back(ref);
+    slab_.free(ref);
   } else {
     ref->refs = count;
     if (t_deq) {
@@ -527,6 +552,10 @@ void Shard::flush_sends() {
   for (uint32_t slot : dirty_) {
     Conn& c = *conns_[slot];
     c.dirty = false;
+    if (c.polling && c.polling->role == PollRole::Session) {  // no socket: polling.cpp delivers
+      if (c.state != ConnState::Free) polling_flush(slot, c);
+      continue;
+    }
     if (c.state == ConnState::Free || c.send_inflight || c.fd_closing || c.q.empty()) continue;
     start_send(slot, c);
   }
@@ -544,27 +573,29 @@ void Shard::flush_sends() {
 }
 
 void Shard::start_send(uint32_t slot, Conn& c) {
-  SendCtx* ctx;
-  if (!ctx_pool_.empty()) {
-    ctx = ctx_pool_.back();
-    ctx_pool_.pop_back();
-  } else {
-    ctx = new SendCtx;
+  const uint32_t n = std::min(c.q.size(), SendScratch::kMaxPerSend);
+  if (n > 1 && !scratch_.fits(n)) {
+    submit();
+    // Not all SQEs consumed (the kernel refused some): send what fits in one iovec now,
+    // the rest when this completes.
   }
-  uint32_t n = std::min(c.q.size(), kMaxIov);
-  for (uint32_t i = 0; i < n; ++i) {
-    SharedFrame* f = c.q.at(i)->frame;
-    size_t off = i == 0 ? c.head_offset : 0;
-    ctx->iov[i].iov_base = const_cast<uint8_t*>(f->data()) + off;
-    ctx->iov[i].iov_len = f->size() - off;
-  }
-  std::memset(&ctx->mh, 0, sizeof(ctx->mh));
-  ctx->mh.msg_iov = ctx->iov;
-  ctx->mh.msg_iovlen = n;
-  c.ctx = ctx;
-  c.send_inflight = true;
   io_uring_sqe* s = sqe();
-  io_uring_prep_sendmsg(s, int(slot), &ctx->mh, MSG_NOSIGNAL);
+  if (n == 1 || !scratch_.fits(n)) {
+    // One frame (the common case when messages are sparse, e.g. one broadcast to very many
+    // sockets): a plain send, no msghdr.
+    SharedFrame* f = c.q.front()->frame;
+    io_uring_prep_send(s, int(slot), f->data() + c.head_offset, f->size() - c.head_offset, MSG_NOSIGNAL);
+  } else {
+    msghdr* mh = scratch_.take(n);
+    for (uint32_t i = 0; i < n; ++i) {
+      SharedFrame* f = c.q.at(i)->frame;
+      size_t off = i == 0 ? c.head_offset : 0;
+      mh->msg_iov[i].iov_base = const_cast<uint8_t*>(f->data()) + off;
+      mh->msg_iov[i].iov_len = f->size() - off;
+    }
+    io_uring_prep_sendmsg(s, int(slot), mh, MSG_NOSIGNAL);
+  }
+  c.send_inflight = true;
   s->flags |= IOSQE_FIXED_FILE;
   io_uring_sqe_set_data64(s, tag(kSend, slot, c.gen));
 }
@@ -581,8 +612,6 @@ void Shard::on_send(uint32_t slot, uint32_t gen, int res) {
   Conn& c = *conns_[slot];
   if (c.gen != gen || !c.send_inflight) return;
   c.send_inflight = false;
-  ctx_pool_.push_back(c.ctx);
-  c.ctx = nullptr;
   if (res < 0) {
     if (c.state != ConnState::Closing) close_conn(slot, c, 0, "transport error");
     release_queue(c);
@@ -611,9 +640,10 @@ void Shard::on_send(uint32_t slot, uint32_t gen, int res) {
     start_send(slot, c);  // partial write or frames queued meanwhile: continue in order
   } else if (c.close_after_flush) {
     begin_close(slot, c);
-  } else {
-    c.q.shrink_if_idle();
   }
+  // A queue that just emptied keeps its array: under sustained load it fills again at
+  // once, and freeing it here made every burst regrow it (an allocation per send). Idle
+  // connections give theirs back on their next ping (on_timer).
 }
 
 // ---------------------------------------------------------------- closing
@@ -672,6 +702,7 @@ void Shard::reschedule(uint32_t slot) {
     if (t > 0 && (d == 0 || t < d)) d = t;
   };
   consider(c.open_deadline_ms);
+  if (c.polling) consider(c.polling->upgrade_deadline_ms);
   if (c.state == ConnState::Open) {
     consider(c.pong_deadline_ms ? c.pong_deadline_ms : c.next_ping_ms);
     for (auto& s : c.sockets)

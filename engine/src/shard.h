@@ -19,12 +19,18 @@
 
 #include "broadcast_profile.h"
 #include "counters.h"
+#include "polling.h"
 #include "roomcast/server.h"
 #include "room_table.h"
 #include "send_queue.h"
+#include "send_scratch.h"
 #include "shared_frame.h"
 #include "timer_wheel.h"
 #include "ws_frame.h"
+
+namespace roomcast::http {
+struct Request;
+}
 
 namespace roomcast::detail {
 
@@ -84,7 +90,6 @@ struct Conn {
   size_t queued_bytes = 0;         // bytes in `q` not yet written
   uint32_t head_offset = 0;        // bytes of q.front() already written
   SendQueue q;
-  struct SendCtx* ctx = nullptr;   // msghdr + iovecs while a send is in flight
 
   std::string http_in;             // request head, only before the upgrade
   std::unique_ptr<ws::Parser> parser;
@@ -97,6 +102,8 @@ struct Conn {
   int64_t next_ping_ms = 0;
   int64_t pong_deadline_ms = 0;    // 0 = no ping outstanding
   std::string peer;
+  std::unique_ptr<PollingConn> polling;  // long-polling role (polling.h), if any
+  std::unique_ptr<std::string> engine_sid;  // set on sessions of the bare Engine.IO endpoint
 };
 
 // Per-shard state of one namespace.
@@ -183,6 +190,8 @@ class Shard {
   void run_timers();
   int64_t begin_shutdown();  // shard_shutdown.cpp; returns the deadline
   io_uring_sqe* sqe();
+  void submit();        // io_uring_submit + after_submit
+  void after_submit();  // frees the send scratch once every SQE is consumed
   void recycle_buffer(uint16_t bid);
 
  public:
@@ -204,6 +213,30 @@ class Shard {
   void finish_connect(uint32_t slot, Conn& c, Socket* s);
   Socket* socket_of(Conn& c, uint32_t nsp_index);
   void call_handler(Socket& s, const EventHandler& h, const Args& args, Ack ack);
+
+  // Long-polling and upgrades (polling.cpp). Hooks return true when they took over.
+  bool polling_http(uint32_t slot, Conn& c, const http::Request& req, size_t head_bytes);
+  bool polling_hold_bytes(uint32_t slot, Conn& c, std::span<uint8_t> data);
+  bool polling_closing(uint32_t slot, Conn& c, bool graceful, uint16_t code, std::string_view reason);
+  bool polling_relay_in(uint32_t slot, Conn& c, const ws::Message& m);
+  bool polling_timer(uint32_t slot, Conn& c);
+  void polling_flush(uint32_t slot, Conn& c);
+  void polling_answer(uint32_t slot, uint32_t gen, PollAnswer a);
+  void polling_get(std::string sid, ConnRef from, bool keep_alive, std::string headers);
+  void polling_post(std::string sid, ConnRef from, bool keep_alive, std::string body, std::string headers);
+  void polling_ws_open(std::string sid, ConnRef from);
+  void polling_ws_in(uint32_t vslot, uint32_t vgen, ConnRef from, ws::Opcode op, std::string payload);
+  void polling_conn_gone(std::string sid, ConnRef who);
+  void polling_relay_out(uint32_t slot, uint32_t gen, std::vector<SharedFrame*> frames, uint16_t close_code);
+
+  // Config::static_resources (static_http.cpp).
+  bool serve_static(uint32_t slot, Conn& c, const http::Request& req, size_t head_bytes);
+
+  // The bare Engine.IO endpoint (engine_io.cpp).
+  bool engine_path(std::string_view path) const;
+  void engine_opened(uint32_t slot, Conn& c, std::string sid);
+  void engine_message(uint32_t slot, Conn& c, std::string_view data, bool binary);
+  void engine_closed(uint32_t slot, Conn& c, std::string_view reason);
 
  private:
   ServerCore& core_;
@@ -227,8 +260,8 @@ class Shard {
   std::vector<std::unique_ptr<ShardNsp>> nsps_;
   std::vector<std::unique_ptr<Socket>> graveyard_;  // disconnected sockets, freed between turns
   SharedFrame* ping_frame_ = nullptr;
-  std::vector<LocalRef*> ref_pool_;
-  std::vector<struct SendCtx*> ctx_pool_;
+  RefSlab slab_;                         // this shard's LocalRefs (send_queue.h entries)
+  SendScratch scratch_;                  // sendmsg headers until the next submit
 
   io_uring_buf_ring* buf_ring_ = nullptr;
   uint8_t* buf_base_ = nullptr;
@@ -239,6 +272,8 @@ class Shard {
   int64_t accept_rearm_ms_ = 0;
   int64_t now_ms_ = 0;
   ShardCounters counters_;
+  PollingTable polling_;
+  friend struct PollingOps;
   std::unique_ptr<BroadcastProfile> profile_ = std::make_unique<BroadcastProfile>();
   std::vector<LocalRef*> profiled_pending_;  // profiled frames waiting for this turn's submit
 

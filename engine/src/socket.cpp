@@ -4,6 +4,7 @@
 #include <mutex>
 
 #include "http_request.h"
+#include "redis_adapter.h"
 #include "server_core.h"
 #include "shard.h"
 #include "wire_encode.h"
@@ -15,18 +16,34 @@ using detail::SharedFrame;
 
 // ---------------------------------------------------------------- Handshake
 
+namespace {
+// The head was validated when the connection was accepted, so it parses again; a
+// default-constructed Handshake (no connection) has an empty head and no fields.
+http::Request parse_head(const std::string& head) {
+  http::Request req;
+  if (http::parse_request(head, req, head.size()).status != http::ParseStatus::Complete) return {};
+  return req;
+}
+}  // namespace
+
+std::string_view Handshake::url() const { return parse_head(head).target; }
+std::string_view Handshake::query() const { return parse_head(head).query; }
+
+std::vector<std::pair<std::string_view, std::string_view>> Handshake::headers() const {
+  http::Request req = parse_head(head);
+  std::vector<std::pair<std::string_view, std::string_view>> out;
+  out.reserve(req.header_count);
+  for (size_t i = 0; i < req.header_count; ++i) out.emplace_back(req.headers[i].name, req.headers[i].value);
+  return out;
+}
+
 std::optional<std::string> Handshake::header(std::string_view name) const {
-  for (auto& [k, v] : headers) {
-    if (k.size() != name.size()) continue;
-    bool eq = true;
-    for (size_t i = 0; i < k.size() && eq; ++i) eq = std::tolower(uint8_t(k[i])) == std::tolower(uint8_t(name[i]));
-    if (eq) return v;
-  }
-  return std::nullopt;
+  auto v = parse_head(head).header(name);
+  return v ? std::optional<std::string>(std::string(*v)) : std::nullopt;
 }
 
 std::optional<std::string> Handshake::query_param(std::string_view key) const {
-  return http::query_param(query, key);
+  return http::query_param(query(), key);
 }
 
 // ---------------------------------------------------------------- Socket
@@ -122,7 +139,9 @@ bool Broadcast::emit_args(std::string_view event, std::span<const Arg> args) con
   const int64_t t_emit = profile ? detail::mono_ns() : 0;
   SharedFrame* frame = detail::encode_event(nsp_->name(), event, args, std::nullopt, core.shard_count());
   const int64_t t_encoded = profile ? detail::mono_ns() : 0;
-  return core.dispatch(nsp_->index_, frame, rooms_, except_, t_emit, t_encoded, is_volatile_);
+  if (!core.dispatch(nsp_->index_, frame, rooms_, except_, t_emit, t_encoded, is_volatile_)) return false;
+  if (auto* redis = core.redis()) redis->publish_broadcast(nsp_->name(), event, args, rooms_, except_);
+  return true;
 }
 
 void Broadcast::sockets_join(std::string_view room) const {
@@ -130,6 +149,7 @@ void Broadcast::sockets_join(std::string_view room) const {
   nsp_->server().core().on_every_shard([idx, rooms = rooms_, except = except_, r = std::string(room)](Shard& sh) {
     sh.for_each_selected(idx, rooms, except, [&](Socket& s) { sh.socket_join(s, r); });
   });
+  if (auto* redis = nsp_->server().core().redis()) redis->publish_rooms_op(nsp_->name(), true, rooms_, except_, room);
 }
 
 void Broadcast::sockets_leave(std::string_view room) const {
@@ -137,6 +157,7 @@ void Broadcast::sockets_leave(std::string_view room) const {
   nsp_->server().core().on_every_shard([idx, rooms = rooms_, except = except_, r = std::string(room)](Shard& sh) {
     sh.for_each_selected(idx, rooms, except, [&](Socket& s) { sh.socket_leave(s, r); });
   });
+  if (auto* redis = nsp_->server().core().redis()) redis->publish_rooms_op(nsp_->name(), false, rooms_, except_, room);
 }
 
 void Broadcast::disconnect_sockets(bool close_connection) const {
@@ -146,6 +167,7 @@ void Broadcast::disconnect_sockets(bool close_connection) const {
       sh.socket_disconnect(s, close_connection, "server namespace disconnect", true);
     });
   });
+  if (auto* redis = nsp_->server().core().redis()) redis->publish_disconnect(nsp_->name(), rooms_, except_, close_connection);
 }
 
 namespace {
@@ -160,6 +182,8 @@ struct FetchState {
 
 void Broadcast::fetch_sockets(FetchCallback cb) const {
   auto& core = nsp_->server().core();
+  // In a cluster, the local result then waits for the other nodes' answers.
+  if (auto* redis = core.redis()) cb = redis->cluster_fetch(nsp_->name(), rooms_, except_, std::move(cb));
   auto st = std::make_shared<FetchState>();
   st->left = core.shard_count();
   st->cb = std::move(cb);

@@ -7,7 +7,8 @@
 # free loopback port; roomcastd is started with --shards ${SHARDS:-2}.
 # Env: SERVER_KIND (roomcast|node, guessed from the first argument),
 #      ROOMCASTD_ARGS (extra arguments), START_TIMEOUT_S (default 20),
-#      PYTHON (default /usr/bin/python3), KEEP_LOG=1 (keep the server log).
+#      PYTHON (default /usr/bin/python3), KEEP_LOG=1 (keep the server log),
+#      INTEROP_TRANSPORTS (websocket, the default | polling | default: the clients' transports).
 set -uo pipefail
 
 usage() { echo "usage: $0 <roomcastd-binary|node> <js|py|all|js:NAME[,NAME]>" >&2; exit 2; }
@@ -27,7 +28,8 @@ else
   kind=${SERVER_KIND:-roomcast}
   [[ -x $server_arg ]] || { echo "interop: server binary not executable: $server_arg" >&2; exit 2; }
   # shellcheck disable=SC2206  # ROOMCASTD_ARGS is a plain word list on purpose
-  server_cmd=("$server_arg" --shards "${SHARDS:-2}" ${ROOMCASTD_ARGS:-})
+  # --engine-io-path: the bare Engine.IO echo endpoint that js/engine_io.test.mjs talks to.
+  server_cmd=("$server_arg" --shards "${SHARDS:-2}" --engine-io-path /engine.io/ ${ROOMCASTD_ARGS:-})
 fi
 
 js_files=()

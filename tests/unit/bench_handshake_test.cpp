@@ -41,6 +41,8 @@ TEST(BenchHandshake, RequestIsAValidUpgradeForTheServer) {
   // A path that already has a query gets '&'.
   EXPECT_NE(hs::request("h", "/x/?a=1", key).find("GET /x/?a=1&EIO=4&transport=websocket HTTP/1.1"),
             std::string::npos);
+  // --raw: the path as given, no Engine.IO query.
+  EXPECT_EQ(hs::request("h", "/ws", key, false).rfind("GET /ws HTTP/1.1\r\n", 0), 0u);
 }
 
 TEST(BenchHandshake, AcceptsTheServersResponseAndFindsTheFramesAfterIt) {

@@ -110,3 +110,21 @@ TEST(BenchPayload, ForeignMessagesAreMalformed) {
     EXPECT_EQ(pl::parse_message(bad, got), pl::Parse::Malformed) << bad;
   }
 }
+
+TEST(BenchPayload, RawPublishIsPubRoomPayloadAndTheStampReadsBack) {
+  const pl::Stamp s{7, 99, 5551234};
+  pl::PublishEncoder enc = pl::PublishEncoder::raw("room-2", 64);
+  std::string buf(enc.max_size(), '\0');
+  buf.resize(enc.write(buf.data(), s));
+  ASSERT_EQ(buf.rfind("pub room-2 ", 0), 0u) << buf;
+  const std::string payload = buf.substr(11);
+  EXPECT_EQ(payload.size(), 64u);
+  EXPECT_EQ(payload.find_first_of(" \"]"), std::string::npos) << payload;
+  pl::Stamp got;
+  ASSERT_EQ(pl::parse_stamp(payload, got), pl::Parse::Ok);
+  EXPECT_EQ(got.publisher, 7u);
+  EXPECT_EQ(got.seq, 99u);
+  EXPECT_EQ(got.t_ns, 5551234u);
+  EXPECT_EQ(pl::parse_stamp("ok", got), pl::Parse::Malformed);
+  EXPECT_EQ(pl::parse_stamp("p1:s2:t3", got), pl::Parse::Malformed);  // stamp must end with ':'
+}

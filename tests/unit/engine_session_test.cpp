@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <mutex>
 #include <thread>
 
 #include "roomcast/server.h"
@@ -99,14 +100,6 @@ TEST(EngineSession, ReservedEventNameClosesConnection) {
   ASSERT_TRUE(c.read_text());
   c.send_text("42[\"disconnecting\"]");
   EXPECT_TRUE(c.wait_closed());
-}
-
-TEST(EngineSession, PollingGetsTransportUnknown) {
-  Running r({});
-  WsTestClient c;
-  std::string resp = c.raw_http(r.port(), "GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\n\r\n");
-  EXPECT_EQ(resp.rfind("HTTP/1.1 400 ", 0), 0u) << resp;
-  EXPECT_NE(resp.find("\r\n\r\n{\"code\":0,\"message\":\"Transport unknown\"}"), std::string::npos) << resp;
 }
 
 TEST(EngineSession, BadProtocolVersionAndWrongPath) {
@@ -286,4 +279,86 @@ TEST(EngineSession, StopClosesClientsWithGoingAway) {
   EXPECT_EQ(c.read_text(1000).value_or(""), "41");  // Socket.IO DISCONNECT first
   EXPECT_FALSE(c.read_text(1000));
   EXPECT_EQ(c.closed_code(), 1001);
+}
+
+// The handshake is kept as the raw request head and read on demand: every accessor must
+// still see what the client sent, after the request buffer itself is gone.
+TEST(EngineSession, HandshakeAccessorsReadTheKeptRequestHead) {
+  std::mutex mu;
+  std::string url, query, token, host, missing = "unset", address;
+  size_t header_count = 0;
+  Running r({}, [&](roomcast::Server& s) {
+    s.of("/").on_connection([&](roomcast::Socket& sock) {
+      const roomcast::Handshake& hs = sock.handshake();
+      std::lock_guard lock(mu);
+      url = hs.url();
+      query = hs.query();
+      token = hs.query_param("token").value_or("none");
+      host = hs.header("HOST").value_or("none");
+      missing = hs.header("x-not-sent").value_or("absent");
+      header_count = hs.headers().size();
+      address = hs.address;
+      sock.emit("ready");
+    });
+  });
+  WsTestClient c;
+  ASSERT_TRUE(c.connect(r.port(), "/socket.io/?EIO=4&transport=websocket&token=a%20b"));
+  c.send_text("40");
+  bool ready = false;
+  for (int i = 0; i < 3 && !ready; ++i) {
+    auto m = c.read_text();
+    ASSERT_TRUE(m);
+    ready = m->find("\"ready\"") != std::string::npos;
+  }
+  ASSERT_TRUE(ready);
+  std::lock_guard lock(mu);
+  EXPECT_EQ(url, "/socket.io/?EIO=4&transport=websocket&token=a%20b");
+  EXPECT_EQ(query, "EIO=4&transport=websocket&token=a%20b");
+  EXPECT_EQ(token, "a b");
+  EXPECT_EQ(host, "127.0.0.1");
+  EXPECT_EQ(missing, "absent");
+  EXPECT_EQ(header_count, 5u);  // Host, Upgrade, Connection, Sec-WebSocket-Key, -Version
+  EXPECT_EQ(address, "127.0.0.1");
+}
+
+// The shard-wide bound on distinct queued frames (RefSlab): past it frames are dropped and
+// counted, the shard keeps serving, and once the backlog is gone delivery resumes.
+TEST(EngineSession, FramesPastTheShardBoundAreDroppedAndCounted) {
+  roomcast::Config cfg;
+  cfg.max_frames_per_shard = 64;
+  cfg.max_send_queue_bytes = 64 << 20;  // the per-connection bound must not fire first
+  Running r(cfg, [](roomcast::Server& s) {
+    s.of("/").on("join", [](roomcast::Socket& sock, const roomcast::Args& a, roomcast::Ack ack) {
+      sock.join(*a.str(0));
+      ack("ok");
+    });
+  });
+  WsTestClient stuck;
+  ASSERT_TRUE(stuck.connect(r.port()));
+  stuck.send_text("40");
+  ASSERT_TRUE(stuck.read_text());
+  stuck.send_text("421[\"join\",\"r\"]");
+  ASSERT_EQ(stuck.read_text().value_or(""), "431[\"ok\"]");
+  // 2,000 x 16 KiB = 32 MiB: socket buffers take a few MiB, the rest queues on the shard,
+  // where at most 64 distinct frames may wait.
+  std::string payload(16384, 'x');
+  for (int i = 0; i < 2000; ++i) {
+    while (!r.server->of("/").to("r").emit("m", std::string_view(payload), i))
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  for (int i = 0; i < 200 && r.server->stats().frames_dropped == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_GT(r.server->stats().frames_dropped, 0u);
+  stuck.close_fd();  // frees the backlog
+
+  WsTestClient fresh;
+  ASSERT_TRUE(fresh.connect(r.port()));
+  fresh.send_text("40");
+  ASSERT_TRUE(fresh.read_text());
+  fresh.send_text("421[\"join\",\"r\"]");
+  ASSERT_EQ(fresh.read_text().value_or(""), "431[\"ok\"]");
+  ASSERT_TRUE(r.server->of("/").to("r").emit("after", 1));
+  auto m = fresh.read_text();
+  ASSERT_TRUE(m);
+  EXPECT_EQ(*m, "42[\"after\",1]");
 }

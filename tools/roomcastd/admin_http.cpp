@@ -33,6 +33,7 @@ std::string stats_json(const roomcast::Stats& s) {
   add("bytes_sent", s.bytes_sent);
   add("emits_refused", s.emits_refused);
   add("handler_exceptions", s.handler_exceptions);
+  add("frames_dropped", s.frames_dropped);
   add("volatile_drops", s.volatile_drops);
   add("connections_reset", s.connections_reset);
   add("refused_max_connections", s.refused_max_connections);

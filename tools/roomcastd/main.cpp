@@ -8,6 +8,7 @@
 
 #include "admin_http.h"
 #include "demo_app.h"
+#include "demo_page.h"
 #include "roomcast/server.h"
 
 int main(int argc, char** argv) {
@@ -16,6 +17,7 @@ int main(int argc, char** argv) {
   bool quiet = false;
   uint16_t admin_port = 0;
   std::string admin_address = "127.0.0.1";
+  std::string demo_bundle;
 
   CLI::App app{"roomcastd: a Socket.IO v5 server on sharded io_uring loops, serving the demo app"};
   app.add_option("--address", cfg.address, "listen address (IPv4 or IPv6 literal)")->capture_default_str();
@@ -27,11 +29,21 @@ int main(int argc, char** argv) {
   app.add_option("--ping-timeout", cfg.ping_timeout_ms, "Engine.IO ping timeout, ms")->capture_default_str();
   app.add_option("--connect-timeout", cfg.connect_timeout_ms, "close connections that join no namespace, ms")->capture_default_str();
   app.add_option("--handshake-timeout", cfg.handshake_timeout_ms, "close TCP connections without an upgrade request, ms")->capture_default_str();
-  app.add_option("--shutdown-timeout", cfg.shutdown_timeout_ms,
-                 "on SIGTERM/SIGINT: time to flush queued messages before cutting clients, ms")->capture_default_str();
+  app.add_option("--upgrade-timeout", cfg.upgrade_timeout_ms, "polling -> WebSocket upgrade must finish within, ms")->capture_default_str();
+  app.add_option("--cors-origin", cfg.cors_origins,
+                 "allow browsers on this origin (repeatable; '*' for any); default: same origin only");
+  app.add_flag("--cors-credentials", cfg.cors_credentials, "send Access-Control-Allow-Credentials: true");
+  app.add_option("--demo-page", demo_bundle,
+                 "serve a browser chat demo at /demo/ with this socket.io client bundle "
+                 "(socket.io-client/dist/socket.io.min.js from npm)");
+  app.add_option("--engine-io-path", cfg.engine_io_path,
+                 "also mount a bare Engine.IO endpoint here (e.g. /engine.io/) that echoes every message");
   app.add_option("--max-payload", cfg.max_payload, "largest incoming message, bytes")->capture_default_str();
   app.add_option("--max-send-queue", cfg.max_send_queue_bytes, "bytes queued per connection before 'slow consumer'")->capture_default_str();
   app.add_option("--max-connections-per-shard", cfg.max_connections_per_shard, "connections per shard (fixed-file table size)")->capture_default_str();
+  app.add_option("--redis", cfg.redis_url, "join a Socket.IO cluster over Redis (redis://host:port), as a peer of Node's @socket.io/redis-adapter");
+  app.add_option("--shutdown-timeout", cfg.shutdown_timeout_ms,
+                 "on SIGTERM/SIGINT: time to flush queued messages before cutting clients, ms")->capture_default_str();
   app.add_option("--max-connections", cfg.max_connections, "connections in all (0 = per-shard bound only); beyond: HTTP 503")->capture_default_str();
   app.add_option("--max-connections-per-address", cfg.max_connections_per_address, "connections per client IP (0 = no limit); beyond: HTTP 503")->capture_default_str();
   app.add_option("--volatile-queue", cfg.volatile_queue_bytes, "bytes queued per connection beyond which volatile emits are skipped")->capture_default_str();
@@ -41,6 +53,23 @@ int main(int argc, char** argv) {
   app.add_flag("--quiet", quiet, "no log lines");
   CLI11_PARSE(app, argc, argv);
   if (quiet) cfg.log = [](std::string_view) {};
+  if (!demo_bundle.empty()) {
+    try {
+      roomcastd::add_demo_page(cfg, demo_bundle);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "roomcastd: %s\n", e.what());
+      return 2;
+    }
+  }
+  if (!cfg.engine_io_path.empty()) {
+    // The demo for the bare endpoint: every message comes back as it was, text or binary.
+    cfg.engine_io.on_message = [](const roomcast::EngineConnection& c, std::string_view data, bool binary) {
+      if (binary)
+        c.send_binary({reinterpret_cast<const uint8_t*>(data.data()), data.size()});
+      else
+        c.send(data);
+    };
+  }
 
   // Signals go to a dedicated thread (blocked everywhere else) that asks the server to stop.
   sigset_t sigs;

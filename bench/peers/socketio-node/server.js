@@ -3,7 +3,8 @@
 // (default engine, default options). The interop suite is proven against this
 // server first, so any difference with roomcastd is roomcastd's to explain.
 //
-// Usage: node server.js [--port 3000] [--host 127.0.0.1]
+// Usage: node server.js [--port 3000] [--host 127.0.0.1] [--redis redis://127.0.0.1:6379]
+// With --redis, joins a cluster through @socket.io/redis-adapter (classic pub/sub mode).
 // Resolves socket.io from tests/interop/node_modules (one lockfile for both).
 "use strict";
 
@@ -11,38 +12,20 @@ const path = require("node:path");
 const http = require("node:http");
 const { createRequire } = require("node:module");
 
-function loadSocketIo() {
+function loadModule(name) {
   try {
-    return require("socket.io");
+    return require(name);
   } catch {
     const interop = path.resolve(__dirname, "../../../tests/interop/package.json");
-    return createRequire(interop)("socket.io");
+    return createRequire(interop)(name);
   }
 }
+const loadSocketIo = () => loadModule("socket.io");
+
+const { parsePeerArgs } = require("../peer_common.js");
 
 function parseArgs(argv) {
-  const opts = { port: 3000, host: "127.0.0.1" };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const eq = a.indexOf("=");
-    const key = eq >= 0 ? a.slice(0, eq) : a;
-    const val = () => (eq >= 0 ? a.slice(eq + 1) : argv[++i]);
-    if (key === "--port" || key === "-p") opts.port = Number(val());
-    else if (key === "--host") opts.host = val();
-    else if (key === "--shards") val(); // accepted for CLI parity with roomcastd; one process here
-    else if (key === "--help" || key === "-h") {
-      console.log("usage: server.js [--port N] [--host ADDR]");
-      process.exit(0);
-    } else {
-      console.error(`unknown argument: ${a}`);
-      process.exit(2);
-    }
-  }
-  if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) {
-    console.error("bad --port");
-    process.exit(2);
-  }
-  return opts;
+  return parsePeerArgs(argv, { redis: "" }, "usage: server.js [--port N] [--host ADDR] [--redis URL]");
 }
 
 // Acks are optional in the contract: a client may emit without one.
@@ -128,16 +111,25 @@ function installApp(io) {
   installDemo(priv);
 }
 
-function main() {
+async function main() {
   const { Server } = loadSocketIo();
   const opts = parseArgs(process.argv.slice(2));
   const httpServer = http.createServer();
   const io = new Server(httpServer);
+  if (opts.redis) {
+    const { createClient } = loadModule("redis");
+    const { createAdapter } = loadModule("@socket.io/redis-adapter");
+    const pub = createClient({ url: opts.redis });
+    const sub = pub.duplicate();
+    for (const c of [pub, sub]) c.on("error", (e) => console.error(`redis: ${e.message}`));
+    await Promise.all([pub.connect(), sub.connect()]);
+    io.adapter(createAdapter(pub, sub));
+  }
   installApp(io);
 
   httpServer.listen(opts.port, opts.host, () => {
     const { address, port } = httpServer.address();
-    console.log(`socketio-node reference listening on ${address}:${port}`);
+    console.log(`socketio-node reference listening on ${address}:${port}${opts.redis ? " (redis adapter)" : ""}`);
   });
 
   const stop = () => {

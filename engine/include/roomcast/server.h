@@ -46,15 +46,20 @@ class Namespace;
 class Socket;
 class Ack;
 
-// What the client sent when it connected.
+// What the client sent when it connected. The request head is kept as received, in one
+// string, and read on demand: a server holding 100k idle connections pays for it 100k
+// times, and per-header strings cost several times the head's own size.
+//   auto token = socket.handshake().query_param("token");
+//   auto ua = socket.handshake().header("user-agent");
 struct Handshake {
   std::string address;   // remote IP
-  std::string url;       // request target, e.g. /socket.io/?EIO=4&transport=websocket
-  std::string query;     // the query string of that target
-  std::vector<std::pair<std::string, std::string>> headers;
+  std::string head;      // request line and headers, up to and including the blank line
 
-  std::optional<std::string> header(std::string_view name) const;  // case-insensitive
-  std::optional<std::string> query_param(std::string_view key) const;
+  std::string_view url() const;    // request target, e.g. /socket.io/?EIO=4&transport=websocket
+  std::string_view query() const;  // the query string of that target ('' if none)
+  std::vector<std::pair<std::string_view, std::string_view>> headers() const;  // in order
+  std::optional<std::string> header(std::string_view name) const;  // case-insensitive, first
+  std::optional<std::string> query_param(std::string_view key) const;  // percent-decoded
 };
 
 // A socket as reported by fetch_sockets().
@@ -63,6 +68,7 @@ struct SocketInfo {
   std::vector<std::string> rooms;
   unsigned shard = 0;
   std::string address;
+  bool remote = false;  // on another node of the Redis cluster (shard is then meaningless)
 };
 
 // Counters, summed over shards.
@@ -81,6 +87,15 @@ struct Stats {
   uint64_t bytes_sent = 0;
   uint64_t emits_refused = 0;          // emit refused: a shard queue was full
   uint64_t handler_exceptions = 0;
+  uint64_t frames_dropped = 0;         // a shard had max_frames_per_shard frames queued
+  // Redis cluster adapter (Config::redis_url); all zero without it.
+  bool redis_connected = false;
+  uint64_t redis_published = 0;          // broadcasts written to Redis
+  uint64_t redis_publish_dropped = 0;    // outgoing queue full ("drop-newest") or lost in an outage
+  uint64_t redis_received = 0;           // broadcast messages read from Redis
+  uint64_t redis_delivered = 0;          // ...of which handed to the local fan-out
+  uint64_t redis_connection_losses = 0;
+  uint64_t redis_reconnects = 0;
   uint64_t volatile_drops = 0;         // volatile emits skipped for a backed-up connection
   uint64_t connections_reset = 0;      // closed with a TCP reset (slow consumers)
   uint64_t refused_max_connections = 0;  // 503: max_connections(_per_shard) reached

@@ -9,6 +9,21 @@ export const SERVER_URL = process.env.SERVER_URL ?? "http://127.0.0.1:3000";
 export const SERVER_KIND = process.env.SERVER_KIND ?? "roomcast";
 export const QUIET_MS = Number(process.env.QUIET_MS ?? 200);
 export const STEP_TIMEOUT_MS = Number(process.env.STEP_TIMEOUT_MS ?? 5000);
+// Which Engine.IO transports the clients use: "websocket" only, "polling" only, or
+// "default" (the client's own choice: polling first, then the upgrade to WebSocket).
+export const TRANSPORT_MODE = process.env.INTEROP_TRANSPORTS ?? "websocket";
+export const TRANSPORT_OPTS =
+  TRANSPORT_MODE === "default" ? {} : { transports: TRANSPORT_MODE.split(",") };
+// The transport a connected client ends up on in this mode.
+export const FINAL_TRANSPORT = TRANSPORT_MODE === "polling" ? "polling" : "websocket";
+
+// Resolves once the client is on its final transport (after the upgrade in default mode).
+export function upgraded(socket) {
+  const engine = socket.io.engine;
+  if (!engine || engine.transport.name === FINAL_TRANSPORT) return Promise.resolve(socket);
+  return withTimeout(new Promise((resolve) => engine.once("upgrade", () => resolve(socket))),
+    STEP_TIMEOUT_MS, "transport upgrade");
+}
 
 export { sleep };
 
@@ -30,7 +45,7 @@ export function withTimeout(promise, ms, what) {
 // say otherwise; tests must not share a Manager by accident.
 export function client(nsp = "/", opts = {}) {
   return io(SERVER_URL + nsp, {
-    transports: ["websocket"],
+    ...TRANSPORT_OPTS,
     forceNew: true,
     reconnection: false,
     timeout: STEP_TIMEOUT_MS,

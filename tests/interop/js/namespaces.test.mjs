@@ -5,19 +5,20 @@ import assert from "node:assert/strict";
 import { io } from "socket.io-client";
 import {
   SERVER_URL, STEP_TIMEOUT_MS, Inbox, call, client, closeAll, connectAll, connectError,
-  connected, settle, sleep, QUIET_MS, withTimeout, withoutMarkers, uniqueRoom,
+  connected, settle, sleep, TRANSPORT_OPTS, FINAL_TRANSPORT, upgraded, QUIET_MS, withTimeout, withoutMarkers, uniqueRoom,
 } from "./helpers.mjs";
 
 test("'/' and '/chat' multiplex over one engine connection", async () => {
   // Default io() options: the Manager cache must hand both namespaces the same engine.
-  const main = io(SERVER_URL + "/", { transports: ["websocket"], reconnection: false });
-  const chat = io(SERVER_URL + "/chat", { transports: ["websocket"], reconnection: false });
+  const main = io(SERVER_URL + "/", { ...TRANSPORT_OPTS, reconnection: false });
+  const chat = io(SERVER_URL + "/chat", { ...TRANSPORT_OPTS, reconnection: false });
   try {
     await Promise.all([connected(main, "connect /"), connected(chat, "connect /chat")]);
+    await upgraded(main);
     assert.equal(main.io, chat.io, "both sockets should share one Manager");
     assert.ok(main.io.engine, "engine exists");
     assert.equal(main.io.engine, chat.io.engine, "both sockets should share one engine");
-    assert.equal(main.io.engine.transport.name, "websocket");
+    assert.equal(main.io.engine.transport.name, FINAL_TRANSPORT);
     assert.notEqual(main.id, chat.id, "each namespace gets its own socket id");
     assert.notEqual(main.id, main.io.engine.id, "socket id is not the engine sid");
 
@@ -146,7 +147,7 @@ test("unknown namespace -> connect_error 'Invalid namespace', connection stays u
 
 test("server-side disconnect: client sees 'io server disconnect', other namespace survives", async () => {
   const main = io(SERVER_URL + "/", {
-    transports: ["websocket"], forceNew: true, reconnection: false,
+    ...TRANSPORT_OPTS, forceNew: true, reconnection: false,
   });
   const chat = main.io.socket("/chat");
   chat.connect();

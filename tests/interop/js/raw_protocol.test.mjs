@@ -1,7 +1,6 @@
 // Wire-level checks with a bare WebSocket, below what the client library hides.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import http from "node:http";
 import { RawWs, SERVER_URL, serverSpecific, uniqueRoom, sleep, QUIET_MS, withTimeout, STEP_TIMEOUT_MS } from "./helpers.mjs";
 
 async function openEngine() {
@@ -165,24 +164,4 @@ test("arguments pass byte for byte with non-canonical spelling (roomcastd splice
   const { got, count } = await publishRawBetween(args);
   assert.equal(got, `42["message",${args}]`);
   assert.equal(count, 1);
-});
-
-function httpGet(path) {
-  const u = new URL(SERVER_URL);
-  return withTimeout(new Promise((resolve, reject) => {
-    const req = http.get({ host: u.hostname, port: u.port, path }, (res) => {
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (c) => { body += c; });
-      res.on("end", () => resolve({ status: res.statusCode, body, headers: res.headers }));
-    });
-    req.on("error", reject);
-  }), STEP_TIMEOUT_MS, `GET ${path}`);
-}
-
-test("polling transport is refused: HTTP 400 {code:0, message:'Transport unknown'}", async (t) => {
-  if (!serverSpecific(t, "roomcast", "GET ?EIO=4&transport=polling -> 400 Transport unknown")) return;
-  const res = await httpGet("/socket.io/?EIO=4&transport=polling");
-  assert.equal(res.status, 400);
-  assert.deepEqual(JSON.parse(res.body), { code: 0, message: "Transport unknown" });
 });

@@ -16,6 +16,18 @@ import socketio
 SERVER_URL = os.environ.get("SERVER_URL", "http://127.0.0.1:3000")
 TIMEOUT = float(os.environ.get("STEP_TIMEOUT_S", "5"))
 QUIET = float(os.environ.get("QUIET_MS", "200")) / 1000.0
+# "websocket" only, "polling" only, or "default" (polling, then the upgrade).
+TRANSPORT_MODE = os.environ.get("INTEROP_TRANSPORTS", "websocket")
+TRANSPORTS = None if TRANSPORT_MODE == "default" else TRANSPORT_MODE.split(",")
+FINAL_TRANSPORT = "polling" if TRANSPORT_MODE == "polling" else "websocket"
+
+
+def wait_final_transport(sio):
+    """In default mode the client upgrades after connecting; bounded wait for it."""
+    deadline = time.monotonic() + TIMEOUT
+    while sio.transport() != FINAL_TRANSPORT and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return sio.transport()
 
 
 def unique_room(tag="room"):
@@ -48,7 +60,7 @@ def make_client():
 
 
 def connect(sio, namespaces=("/",), auth=None):
-    sio.connect(SERVER_URL, namespaces=list(namespaces), transports=["websocket"],
+    sio.connect(SERVER_URL, namespaces=list(namespaces), transports=TRANSPORTS,
                 auth=auth, wait_timeout=TIMEOUT)
     return sio
 
@@ -78,7 +90,7 @@ class InteropTest(unittest.TestCase):
         self.assertIsInstance(chat_sid, str)
         self.assertNotEqual(root_sid, chat_sid)
         self.assertNotEqual(root_sid, sio.eio.sid, "socket id is not the engine sid")
-        self.assertEqual(sio.transport(), "websocket")
+        self.assertEqual(wait_final_transport(sio), FINAL_TRANSPORT)
         self.assertEqual(sio.call("whoami", timeout=TIMEOUT), root_sid)
         self.assertEqual(sio.call("whoami", namespace="/chat", timeout=TIMEOUT), chat_sid)
 
@@ -136,7 +148,7 @@ class InteropTest(unittest.TestCase):
         errors = []
         sio.on("connect_error", lambda *a: errors.append(list(a)), namespace="/private")
         with self.assertRaises(socketio.exceptions.ConnectionError):
-            sio.connect(SERVER_URL, namespaces=["/private"], transports=["websocket"],
+            sio.connect(SERVER_URL, namespaces=["/private"], transports=TRANSPORTS,
                         wait_timeout=1)
         self.assertEqual(errors, [[{"message": "unauthorized", "data": {"reason": "bad token"}}]])
 

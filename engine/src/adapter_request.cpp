@@ -1,0 +1,284 @@
+#include "adapter_request.h"
+
+#include <cctype>
+#include <charconv>
+
+#include "msgpack_codec.h"
+
+namespace roomcast::detail::adapter {
+
+namespace {
+
+using mp::Head;
+using mp::Kind;
+using mp::Reader;
+
+// The message as msgpack: as is, or translated from JSON.
+bool as_msgpack(std::span<const uint8_t> msg, std::string& buf, std::string_view& bytes) {
+  std::string_view in(reinterpret_cast<const char*>(msg.data()), msg.size());
+  if (!in.empty() && in.front() == '{') {
+    if (!mp::json_to_msgpack(in, buf)) return false;
+    bytes = buf;
+  } else {
+    bytes = in;
+  }
+  return true;
+}
+
+bool list(Reader& r, std::vector<std::string>& out) {
+  Head h;
+  if (!r.next(h)) return false;
+  if (h.kind == Kind::Nil || h.kind == Kind::Undefined) return true;
+  if (h.kind != Kind::Array) return r.skip_children(h);
+  std::string s;
+  for (uint32_t i = 0; i < h.len; ++i) {
+    if (!r.string(s)) return false;
+    out.push_back(s);
+  }
+  return true;
+}
+
+bool integer(Reader& r, int& v) {
+  Head h;
+  if (!r.next(h)) return false;
+  if (h.kind == Kind::Uint && h.u < 1000) v = int(h.u);
+  else if (h.kind == Kind::Float && h.f >= 0 && h.f < 1000 && h.f == double(int(h.f))) v = int(h.f);
+  else return r.skip_children(h);
+  return true;
+}
+
+// A string value; other kinds are skipped and leave `out` empty.
+bool text(Reader& r, std::string& out) {
+  Head h;
+  if (!r.next(h)) return false;
+  if (h.kind == Kind::Str) out.assign(h.body);
+  else return r.skip_children(h);
+  return true;
+}
+
+bool boolean(Reader& r, bool& out) {
+  Head h;
+  if (!r.next(h)) return false;
+  if (h.kind == Kind::Bool) out = h.b;
+  else return r.skip_children(h);
+  return true;
+}
+
+// Calls field(key) for each key of the map at the reader; field consumes the value and
+// returns false on malformed input. Unknown keys must be skipped by `field`.
+template <class F>
+bool each_field(Reader& r, F&& field) {
+  Head h;
+  if (!r.next(h) || h.kind != Kind::Map) return false;
+  std::string key;
+  for (uint32_t i = 0; i < h.len; ++i)
+    if (!r.string(key) || !field(key)) return false;
+  return true;
+}
+
+bool fetched_socket(Reader& r, RemoteSocketInfo& s) {
+  Head h;
+  if (!r.next(h)) return false;
+  if (h.kind == Kind::Str) {  // SOCKETS responses list bare ids
+    s.id.assign(h.body);
+    return true;
+  }
+  if (h.kind != Kind::Map) return r.skip_children(h);
+  std::string key;
+  for (uint32_t i = 0; i < h.len; ++i) {
+    if (!r.string(key)) return false;
+    bool ok;
+    if (key == "id") ok = text(r, s.id);
+    else if (key == "rooms") ok = list(r, s.rooms);
+    else if (key == "handshake")
+      ok = each_field(r, [&](const std::string& k) { return k == "address" ? text(r, s.address) : r.skip(); });
+    else ok = r.skip();
+    if (!ok) return false;
+  }
+  return true;
+}
+
+void str_list(std::string& out, std::span<const std::string> items) {
+  out.push_back('[');
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i) out.push_back(',');
+    mp::append_json_string(out, items[i]);
+  }
+  out.push_back(']');
+}
+
+void opts(std::string& out, std::span<const std::string> rooms, std::span<const std::string> except) {
+  out += "\"opts\":{\"rooms\":";
+  str_list(out, rooms);
+  out += ",\"except\":";
+  str_list(out, except);
+  out.push_back('}');
+}
+
+void head(std::string& out, std::string_view uid, int type) {
+  out += "{\"uid\":";
+  mp::append_json_string(out, uid);
+  out += ",\"type\":";
+  char b[8];
+  out.append(b, std::to_chars(b, b + sizeof b, type).ptr);
+}
+
+}  // namespace
+
+bool decode_request(std::span<const uint8_t> msg, Request& out) {
+  std::string buf;
+  std::string_view bytes;
+  if (!as_msgpack(msg, buf, bytes)) return false;
+  Reader r(bytes);
+  return each_field(r, [&](const std::string& k) {
+    if (k == "type") return integer(r, out.type);
+    if (k == "uid") return text(r, out.uid);
+    if (k == "requestId") return text(r, out.request_id);
+    if (k == "rooms") return list(r, out.rooms);
+    if (k == "sid") return text(r, out.sid);
+    if (k == "room") return text(r, out.room);
+    if (k == "close") return boolean(r, out.close);
+    if (k == "opts") {
+      Head h;
+      if (!r.next(h)) return false;
+      if (h.kind != Kind::Map) return r.skip_children(h);  // a null opts is the same as none
+      out.has_opts = true;
+      std::string o;
+      for (uint32_t i = 0; i < h.len; ++i) {
+        if (!r.string(o)) return false;
+        const bool ok = o == "rooms" ? list(r, out.opts_rooms) : o == "except" ? list(r, out.opts_except) : r.skip();
+        if (!ok) return false;
+      }
+      return true;
+    }
+    if (k == "data") {
+      out.data_json.clear();
+      return mp::to_json(r, out.data_json, out.data_attachments);
+    }
+    return r.skip();
+  });
+}
+
+bool decode_response(std::span<const uint8_t> msg, Response& out) {
+  std::string buf;
+  std::string_view bytes;
+  if (!as_msgpack(msg, buf, bytes)) return false;
+  Reader r(bytes);
+  return each_field(r, [&](const std::string& k) {
+    if (k == "requestId") return text(r, out.request_id);
+    if (k == "type") return integer(r, out.type);
+    if (k == "rooms") {
+      out.has_rooms = true;
+      return list(r, out.rooms);
+    }
+    if (k == "sockets") {
+      Head h;
+      if (!r.next(h)) return false;
+      if (h.kind != Kind::Array) return r.skip_children(h);
+      out.has_sockets = true;
+      for (uint32_t i = 0; i < h.len; ++i) {
+        RemoteSocketInfo s;
+        if (!fetched_socket(r, s)) return false;
+        if (!s.id.empty()) out.sockets.push_back(std::move(s));
+      }
+      return true;
+    }
+    return r.skip();
+  });
+}
+
+std::string encode_fetch_request(std::string_view uid, std::string_view request_id,
+                                 std::span<const std::string> rooms, std::span<const std::string> except) {
+  std::string out;
+  head(out, uid, int(RequestType::RemoteFetch));
+  out += ",\"requestId\":";
+  mp::append_json_string(out, request_id);
+  out.push_back(',');
+  opts(out, rooms, except);
+  out.push_back('}');
+  return out;
+}
+
+std::string encode_rooms_request(std::string_view uid, RequestType type, std::span<const std::string> rooms,
+                                 std::span<const std::string> except, std::span<const std::string> targets) {
+  std::string out;
+  head(out, uid, int(type));
+  out.push_back(',');
+  opts(out, rooms, except);
+  out += ",\"rooms\":";
+  str_list(out, targets);
+  out.push_back('}');
+  return out;
+}
+
+std::string encode_disconnect_request(std::string_view uid, std::span<const std::string> rooms,
+                                      std::span<const std::string> except, bool close) {
+  std::string out;
+  head(out, uid, int(RequestType::RemoteDisconnect));
+  out.push_back(',');
+  opts(out, rooms, except);
+  out += close ? ",\"close\":true}" : ",\"close\":false}";
+  return out;
+}
+
+void append_fetched_socket(std::string& out, std::string_view id, std::span<const std::string> rooms,
+                           std::string_view address, std::string_view url,
+                           std::span<const std::pair<std::string_view, std::string_view>> headers,
+                           std::string_view auth_json) {
+  out += "{\"id\":";
+  mp::append_json_string(out, id);
+  out += ",\"handshake\":{\"headers\":{";
+  for (size_t i = 0; i < headers.size(); ++i) {
+    if (i) out.push_back(',');
+    std::string key(headers[i].first);
+    for (char& c : key) c = char(std::tolower(static_cast<unsigned char>(c)));  // as Node reports them
+    mp::append_json_string(out, key);
+    out.push_back(':');
+    mp::append_json_string(out, headers[i].second);
+  }
+  out += "},\"address\":";
+  mp::append_json_string(out, address);
+  out += ",\"xdomain\":false,\"secure\":false,\"url\":";
+  mp::append_json_string(out, url);
+  out += ",\"query\":{},\"auth\":";
+  out += auth_json.empty() ? std::string_view("{}") : auth_json;
+  out += "},\"rooms\":";
+  str_list(out, rooms);
+  out += ",\"data\":{}}";
+}
+
+std::string encode_sockets_response(std::string_view request_id, std::string_view items) {
+  std::string out = "{\"requestId\":";
+  mp::append_json_string(out, request_id);
+  out += ",\"sockets\":[";
+  out += items;
+  out += "]}";
+  return out;
+}
+
+std::string encode_ids_response(std::string_view request_id, std::span<const std::string> ids) {
+  std::string out = "{\"requestId\":";
+  mp::append_json_string(out, request_id);
+  out += ",\"sockets\":";
+  str_list(out, ids);
+  out.push_back('}');
+  return out;
+}
+
+std::string encode_rooms_response(std::string_view request_id, std::span<const std::string> rooms) {
+  std::string out = "{\"requestId\":";
+  mp::append_json_string(out, request_id);
+  out += ",\"rooms\":";
+  str_list(out, rooms);
+  out.push_back('}');
+  return out;
+}
+
+std::string encode_done_response(std::string_view request_id) {
+  std::string out = "{\"requestId\":";
+  mp::append_json_string(out, request_id);
+  out.push_back('}');
+  return out;
+}
+
+}  // namespace roomcast::detail::adapter
