@@ -5,7 +5,7 @@
 # Release roomcastd. Ends with "N passed, M failed" over
 # the stages below; exits non-zero if any stage failed.
 #
-# Env: FUZZ_SECONDS (default 30) per fuzz target; JOBS (default 2);
+# Env: FUZZ_SECONDS (default 15) per fuzz target; JOBS (default 2);
 #      STAGES (default "release tsan asan fuzz soak") to run a subset;
 #      SOAK_SECONDS (default 30) for the soak stage (needs the release stage's build);
 #      BUILD_PREFIX (default <repo>/build): build dirs are it, it-tsan,
@@ -16,7 +16,7 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
 
 jobs=${JOBS:-2}
-fuzz_seconds=${FUZZ_SECONDS:-30}
+fuzz_seconds=${FUZZ_SECONDS:-15}
 stages=" ${STAGES:-release tsan asan fuzz soak} "
 b=${BUILD_PREFIX:-$repo/build}
 
