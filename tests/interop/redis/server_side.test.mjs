@@ -88,14 +88,24 @@ test("roomcastd's server_side_emit_with_ack collects Node's answer", async () =>
   assert.deepEqual(nodeHeard, [[4]]);
 });
 
-test("roomcastd's server_side_emit_with_ack times out when a node does not answer", async () => {
+test("roomcastd's server_side_emit_with_ack times out when a node does not answer; pending calls are bounded", async () => {
   // Node has no listener for "nobody": it never answers, and the adapter's 5 s timeout ends
-  // the wait with what came (nothing).
-  const started = Date.now();
-  const reply = await new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error("no ack within 9 s")), 9000);
-    socket.emit("server_emit", "nobody", 5, (r) => { clearTimeout(t); resolve(r); });
+  // each wait with what came (nothing). Meanwhile the table of waiting calls fills up to its
+  // bound (RedisAdapter::kMaxPendingServerSide = 1024): the call beyond it ends at once.
+  const BOUND = 1024;
+  const ask = (n, ms) => new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`no ack within ${ms} ms`)), ms);
+    socket.emit("server_emit", "nobody", n, (r) => { clearTimeout(t); resolve({ r, at: Date.now() }); });
   });
-  assert.deepEqual(reply, { timed_out: true, responses: [] });
-  assert.ok(Date.now() - started >= 4500, "waited for the timeout");
+  const started = Date.now();
+  const waiting = [];
+  for (let i = 0; i < BOUND; i++) waiting.push(ask(i, 12000));
+  const beyond = await ask(BOUND, 3000);
+  assert.deepEqual(beyond.r, { timed_out: true, responses: [] });
+  assert.ok(beyond.at - started < 3000, "the call beyond the bound is refused at once");
+  const all = await Promise.all(waiting);
+  for (const { r, at } of all) {
+    assert.deepEqual(r, { timed_out: true, responses: [] });
+    assert.ok(at - started >= 4500, "waited for the timeout");
+  }
 });
