@@ -40,6 +40,7 @@ bool Namespace::server_side_emit_args(std::string_view event, std::span<const Ar
 }
 
 bool Namespace::server_side_emit_with_ack(std::string_view event, std::span<const Arg> args, ServerSideCallback cb) {
+  if (!cb) return server_side_emit_args(event, args);
   if (reserved(event)) return false;
   if (auto* redis = server_->core().redis()) return redis->server_side_emit(name_, event, args, std::move(cb));
   // No cluster: nobody to wait for, as Node's Redis adapter answers when it is alone.

@@ -146,6 +146,7 @@ TEST(EngineRedis, ServerSideEmitWithoutCluster) {
   EXPECT_EQ(answers, 0u);
   EXPECT_FALSE(nsp.server_side_emit_with_ack("connect", {}, [&](bool, const roomcast::Args&) { ++calls; }));
   EXPECT_EQ(calls, 1);
+  EXPECT_TRUE(nsp.server_side_emit_with_ack("ping", {}, nullptr));  // no callback: a plain emit
   server.stop();
   server.wait();
 }
