@@ -263,8 +263,9 @@ class Namespace {
   bool server_side_emit_args(std::string_view event, std::span<const Arg> args);
   // Same, collecting one answer from each other node (expected: the subscribers of the
   // request channel minus this node, counted as Node counts them). `cb` runs once, on the
-  // Redis adapter thread; without Redis, inside this call, with no responses. When this
-  // returns false, `cb` is not called.
+  // Redis adapter thread; without Redis, inside this call, with no responses. At most
+  // 1024 calls wait at once: beyond, `cb` gets timed_out at once. When this returns false,
+  // `cb` is not called.
   bool server_side_emit_with_ack(std::string_view event, std::span<const Arg> args, ServerSideCallback cb);
 
   Namespace(Server* server, std::string name, uint32_t index)
