@@ -123,7 +123,108 @@ void head(std::string& out, std::string_view uid, int type) {
   out.append(b, std::to_chars(b, b + sizeof b, type).ptr);
 }
 
+// Binary bytes have no JSON form: a message carrying them must be msgpack.
+bool carries_binary(std::span<const Arg> args) {
+  for (const Arg& a : args)
+    if (a.kind() == Arg::Kind::Binary ||
+        (a.kind() == Arg::Kind::Forward && a.attachments() && !a.attachments()->empty()))
+      return true;
+  return false;
+}
+
+bool put_arg(std::string& out, const Arg& a) {
+  switch (a.kind()) {
+    case Arg::Kind::String: mp::put_str(out, a.text()); return true;
+    case Arg::Kind::Binary:
+      mp::put_bin(out, std::string_view(reinterpret_cast<const char*>(a.bytes().data()), a.bytes().size()));
+      return true;
+    case Arg::Kind::Json:
+      if (a.text().empty()) {
+        mp::put_nil(out);
+        return true;
+      }
+      return mp::json_to_msgpack(a.text(), out);
+    case Arg::Kind::Forward: return mp::json_to_msgpack(a.text(), out, a.attachments());
+  }
+  return false;
+}
+
+// JSON text is trusted by the frame encoder, but here it travels to other servers that
+// would drop the whole message: check it by translating it (the result is discarded).
+bool append_json_arg(std::string& out, const Arg& a, std::string& scratch) {
+  if (a.kind() == Arg::Kind::String) {
+    mp::append_json_string(out, a.text());
+    return true;
+  }
+  if (a.text().empty()) {
+    out += "null";
+    return true;
+  }
+  scratch.clear();
+  if (!mp::json_to_msgpack(a.text(), scratch)) return false;
+  out += a.text();
+  return true;
+}
+
 }  // namespace
+
+bool encode_server_side_request(std::string& out, std::string_view uid, std::string_view request_id,
+                                std::string_view event, std::span<const Arg> args) {
+  constexpr int type = int(RequestType::ServerSideEmit);
+  if (carries_binary(args)) {
+    mp::put_map(out, request_id.empty() ? 3 : 4);
+    mp::put_str(out, "uid");
+    mp::put_str(out, uid);
+    mp::put_str(out, "type");
+    mp::put_int(out, type);
+    if (!request_id.empty()) {
+      mp::put_str(out, "requestId");
+      mp::put_str(out, request_id);
+    }
+    mp::put_str(out, "data");
+    mp::put_array(out, uint32_t(args.size() + 1));
+    mp::put_str(out, event);
+    for (const Arg& a : args)
+      if (!put_arg(out, a)) return false;
+    return true;
+  }
+  head(out, uid, type);
+  if (!request_id.empty()) {
+    out += ",\"requestId\":";
+    mp::append_json_string(out, request_id);
+  }
+  out += ",\"data\":[";
+  mp::append_json_string(out, event);
+  std::string scratch;
+  for (const Arg& a : args) {
+    out.push_back(',');
+    if (!append_json_arg(out, a, scratch)) return false;
+  }
+  out += "]}";
+  return true;
+}
+
+bool encode_server_side_response(std::string& out, std::string_view request_id, const Arg* value) {
+  constexpr int type = int(RequestType::ServerSideEmit);
+  if (value && carries_binary(std::span<const Arg>(value, 1))) {
+    mp::put_map(out, 3);
+    mp::put_str(out, "type");
+    mp::put_int(out, type);
+    mp::put_str(out, "requestId");
+    mp::put_str(out, request_id);
+    mp::put_str(out, "data");
+    return put_arg(out, *value);
+  }
+  out += "{\"type\":6,\"requestId\":";
+  mp::append_json_string(out, request_id);
+  if (value) {
+    out += ",\"data\":";
+    std::string scratch;
+    if (!append_json_arg(out, *value, scratch)) return false;
+  }
+  out.push_back('}');
+  return true;
+}
 
 bool decode_request(std::span<const uint8_t> msg, Request& out) {
   std::string buf;
@@ -170,6 +271,12 @@ bool decode_response(std::span<const uint8_t> msg, Response& out) {
     if (k == "rooms") {
       out.has_rooms = true;
       return list(r, out.rooms);
+    }
+    if (k == "data") {
+      const size_t before = bytes.size() - r.remaining();
+      if (!r.skip()) return false;
+      out.data_msgpack.assign(bytes.substr(before, bytes.size() - r.remaining() - before));
+      return true;
     }
     if (k == "sockets") {
       Head h;

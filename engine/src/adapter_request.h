@@ -12,6 +12,8 @@
 #include <string_view>
 #include <vector>
 
+#include "roomcast/args.h"
+
 namespace roomcast::detail::adapter {
 
 enum class RequestType : int {
@@ -54,6 +56,10 @@ struct Response {
   std::vector<RemoteSocketInfo> sockets;
   bool has_rooms = false;
   std::vector<std::string> rooms;
+  // SERVER_SIDE_EMIT: the answer's value as msgpack, kept undecoded so that the answers of
+  // several nodes can be read into one Args with one attachment numbering. Empty when the
+  // answer had no value (Node's undefined).
+  std::string data_msgpack;
 };
 
 // False when the message is neither JSON nor msgpack of an object.
@@ -68,6 +74,14 @@ std::string encode_rooms_request(std::string_view uid, RequestType type, std::sp
                                  std::span<const std::string> except, std::span<const std::string> targets);
 std::string encode_disconnect_request(std::string_view uid, std::span<const std::string> rooms,
                                       std::span<const std::string> except, bool close);
+
+// SERVER_SIDE_EMIT {"uid","type":6,"requestId"?,"data":[event,...args]}; no requestId when
+// no answer is wanted. JSON like Node's own, or msgpack when an argument carries binary
+// (JSON has no form for it). False if an argument's JSON is invalid.
+bool encode_server_side_request(std::string& out, std::string_view uid, std::string_view request_id,
+                                std::string_view event, std::span<const Arg> args);
+// The answer {"type":6,"requestId","data":value}; `value` null means undefined (no "data").
+bool encode_server_side_response(std::string& out, std::string_view request_id, const Arg* value);
 
 // One entry of a REMOTE_FETCH response: {"id","handshake":{...},"rooms":[...],"data":{}}.
 // `auth_json` is the socket's CONNECT payload (valid JSON, "{}" if none).

@@ -55,6 +55,21 @@ int64_t now_ms() {
       .count();
 }
 
+// Calls a serverSideEmit callback with the answers gathered so far. User code on the adapter
+// thread: an exception must not end the thread.
+void answer(ServerCore& core, const ServerSideCallback& cb, bool timed_out, std::string answers,
+            std::vector<std::string> attachments) {
+  answers.push_back(']');
+  auto args = Args::from_array(std::move(answers), 0, std::move(attachments));
+  try {
+    cb(timed_out, args ? *args : Args{});
+  } catch (const std::exception& e) {
+    core.log(std::string("redis: server-side ack callback threw: ") + e.what());
+  } catch (...) {
+    core.log("redis: server-side ack callback threw");
+  }
+}
+
 // Runs f on `shard` (or on shard 0 when null), from any thread.
 void run_on(ServerCore& core, Shard* shard, std::function<void(Shard&)> f) {
   Shard* target = shard ? shard : &core.shard(0);
@@ -236,6 +251,7 @@ int RedisAdapter::poll_timeout_ms() const {
   int64_t wait = 1000;
   const int64_t now = now_ms();
   for (auto& [id, f] : fetches_) wait = std::min(wait, std::max<int64_t>(0, f.deadline_ms - now));
+  for (auto& [id, p] : server_side_) wait = std::min(wait, std::max<int64_t>(0, p.deadline_ms - now));
   return int(wait);
 }
 
@@ -247,6 +263,16 @@ void RedisAdapter::expire_fetches(bool all) {
       counters_.requests_timed_out.add();
       it->second.done(std::move(it->second.sockets));
       it = fetches_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (auto it = server_side_.begin(); it != server_side_.end();) {
+    if (all || it->second.deadline_ms <= now) {
+      counters_.requests_timed_out.add();
+      PendingServerSide p = std::move(it->second);
+      it = server_side_.erase(it);  // before the callback, which may issue requests itself
+      answer(core_, p.done, true, std::move(p.answers), std::move(p.attachments));
     } else {
       ++it;
     }
@@ -466,7 +492,7 @@ void apply(ServerCore& core, uint32_t index, std::vector<std::string> rooms, std
 
 void RedisAdapter::on_message(std::string_view channel, std::string_view payload) {
   uint32_t index = 0;
-  std::string response;
+  std::string response, name;
   bool request = false, is_response = false;
   {
     std::lock_guard lock(mu_);
@@ -474,6 +500,7 @@ void RedisAdapter::on_message(std::string_view channel, std::string_view payload
       if (channel == n.request) {
         request = true;
         index = n.index;
+        name = n.name;
         response = n.response;
         break;
       }
@@ -483,11 +510,12 @@ void RedisAdapter::on_message(std::string_view channel, std::string_view payload
       }
     }
   }
-  if (request) on_request(index, response, payload);
+  if (request) on_request(index, name, response, payload);
   else if (is_response) on_response(payload);
 }
 
-void RedisAdapter::on_request(uint32_t index, const std::string& response_channel, std::string_view payload) {
+void RedisAdapter::on_request(uint32_t index, const std::string& nsp_name, const std::string& response_channel,
+                              std::string_view payload) {
   using adapter::RequestType;
   adapter::Request q;
   std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(payload.data()), payload.size());
@@ -543,10 +571,11 @@ void RedisAdapter::on_request(uint32_t index, const std::string& response_channe
       }
       return;
     }
+    case RequestType::ServerSideEmit:
+      return on_server_side(nsp_name, response_channel, q);
     default:
-      // serverSideEmit (roomcast has no server-side event API yet) and broadcast-with-ack
-      // requests are not answered; their senders time out as with a Node node that has no
-      // listener.
+      // Broadcast-with-ack requests are not answered; their senders time out as with a Node
+      // node that has no such socket.
       return;
   }
 }
@@ -555,6 +584,7 @@ void RedisAdapter::on_response(std::string_view payload) {
   adapter::Response r;
   std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(payload.data()), payload.size());
   if (!adapter::decode_response(bytes, r)) return counters_.malformed.add();
+  if (on_server_side_answer(r)) return;
   auto it = fetches_.find(r.request_id);
   if (it == fetches_.end()) return;  // another node's request, or one that timed out
   PendingFetch& f = it->second;
@@ -604,6 +634,107 @@ FetchCallback RedisAdapter::cluster_fetch(std::string_view nsp, std::vector<std:
       if (!write_all(pub_)) disconnect("publish failed");  // the handler then runs with no reply
     });
   };
+}
+
+}  // namespace roomcast::detail
+
+// ---------------------------------------------------------------- serverSideEmit
+
+namespace roomcast::detail {
+
+void RedisAdapter::on_server_side(const std::string& nsp_name, const std::string& response_channel,
+                                  adapter::Request& q) {
+  auto all = Args::from_array(q.data_json, 0, q.data_attachments);
+  std::optional<std::string> event = all ? all->str(0) : std::nullopt;
+  if (!event) return counters_.malformed.add();
+  // No handler: no answer, and the sender times out, as with a Node node without a listener.
+  ServerSideHandler handler = core_.of(nsp_name).server_side_handler(*event);
+  if (!handler) return;
+  auto args = Args::from_array(std::move(q.data_json), 1, std::move(q.data_attachments));
+  if (!args) return counters_.malformed.add();
+  ServerSideAck ack;
+  if (!q.request_id.empty()) {
+    ack.done_ = std::make_shared<std::atomic<bool>>(false);
+    // Node answers on the namespace's common response channel; its requester filters by id.
+    ack.reply_ = [this, response_channel, id = q.request_id](const Arg* value) {
+      std::string body;
+      if (!adapter::encode_server_side_response(body, id, value)) return counters_.publish_refused.add();
+      counters_.requests_answered.add();
+      enqueue(response_channel, std::move(body));
+    };
+  }
+  counters_.server_side_handled.add();
+  try {
+    handler(*args, std::move(ack));
+  } catch (const std::exception& e) {
+    log(std::string("server-side handler for \"") + *event + "\" threw: " + e.what());
+  } catch (...) {
+    log(std::string("server-side handler for \"") + *event + "\" threw");
+  }
+}
+
+// True if `r` answers one of our serverSideEmit requests (it is then consumed).
+bool RedisAdapter::on_server_side_answer(adapter::Response& r) {
+  auto it = server_side_.find(r.request_id);
+  if (it == server_side_.end()) return false;
+  PendingServerSide& p = it->second;
+  if (p.got++) p.answers.push_back(',');
+  std::string value;
+  const size_t kept = p.attachments.size();
+  mp::Reader reader(r.data_msgpack);
+  if (r.data_msgpack.empty() || !mp::to_json(reader, value, p.attachments)) {
+    p.attachments.resize(kept);  // an undecodable answer still counts, as undefined
+    value = "null";
+  }
+  p.answers += value;
+  if (p.got < p.expected) return true;
+  PendingServerSide done = std::move(p);
+  server_side_.erase(it);
+  answer(core_, done.done, false, std::move(done.answers), std::move(done.attachments));
+  return true;
+}
+
+bool RedisAdapter::server_side_emit(std::string_view nsp, std::string_view event, std::span<const Arg> args,
+                                    ServerSideCallback cb) {
+  std::string id;
+  if (cb) id = uid_ + "-" + std::to_string(next_server_side_.fetch_add(1, std::memory_order_relaxed) + 1);
+  std::string body;
+  if (!adapter::encode_server_side_request(body, uid_, id, event, args)) {
+    counters_.publish_refused.add();
+    return false;
+  }
+  std::string channel = adapter::request_channel(prefix_, nsp);
+  if (!cb) return enqueue(std::move(channel), std::move(body));
+  post_job([this, channel = std::move(channel), body = std::move(body), id, cb = std::move(cb)]() mutable {
+    if (!pub_) return answer(core_, cb, true, "[", {});  // Redis unreachable: nobody can answer
+    // As Node's serverSideEmitWithAck: every other subscriber of the request channel answers.
+    const char* argv[3] = {"PUBSUB", "NUMSUB", channel.c_str()};
+    const size_t lens[3] = {6, 6, channel.size()};
+    if (redisAppendCommandArgv(pub_, 3, argv, lens) != REDIS_OK) return answer(core_, cb, true, "[", {});
+    pub_handlers_.push_back([this, channel, body, id, cb](redisReply* r) mutable {
+      if (!r) return answer(core_, cb, true, "[", {});  // connection lost before the count
+      long long n = 0;
+      if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 && r->element[1]->type == REDIS_REPLY_INTEGER)
+        n = r->element[1]->integer;
+      if (n <= 1) return answer(core_, cb, false, "[", {});
+      if (server_side_.size() >= kMaxPendingServerSide) {
+        counters_.server_side_refused.add();
+        return answer(core_, cb, true, "[", {});
+      }
+      PendingServerSide p;
+      p.expected = uint64_t(n - 1);
+      p.deadline_ms = now_ms() + requests_timeout_ms_;
+      p.done = std::move(cb);
+      auto [it, fresh] = server_side_.emplace(id, std::move(p));
+      if (!enqueue(std::move(channel), std::move(body))) {
+        PendingServerSide lost = std::move(it->second);
+        server_side_.erase(it);
+        answer(core_, lost.done, true, std::move(lost.answers), {});
+      }
+    });
+    if (!write_all(pub_)) disconnect("publish failed");  // the handler then runs with no reply
+  });
+  return true;
 }
 
 }  // namespace roomcast::detail

@@ -23,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "adapter_request.h"
 #include "redis_url.h"
 #include "room_presence.h"
 #include "roomcast/args.h"
@@ -55,11 +56,16 @@ struct RedisCounters {
   Counter reconnects;       // successful connections after a loss
   Counter requests_answered;  // fetchSockets / allRooms / socketsJoin ... from other nodes
   Counter requests_timed_out;  // our cluster-wide fetches that ended without every answer
+  Counter server_side_handled;  // serverSideEmit from other nodes given to a handler
+  Counter server_side_refused;  // our serverSideEmit with ack: kMaxPendingServerSide reached
 };
 
 class RedisAdapter {
  public:
   static constexpr const char* kDropPolicy = "drop-newest";
+  // serverSideEmit calls with ack awaiting answers; beyond it a call ends at once with
+  // timed_out (counted in server_side_refused), so a caller in a loop cannot grow the table.
+  static constexpr size_t kMaxPendingServerSide = 1024;
 
   RedisAdapter(ServerCore& core, RedisEndpoint endpoint, std::string prefix, size_t max_queue,
                size_t max_queue_bytes);
@@ -90,6 +96,11 @@ class RedisAdapter {
   FetchCallback cluster_fetch(std::string_view nsp, std::vector<std::string> rooms, std::vector<std::string> except,
                               FetchCallback cb);
 
+  // Any thread. serverSideEmit: with `cb`, asks every other node for an answer and calls
+  // `cb` on this thread (see Namespace::server_side_emit_with_ack). False if not sent.
+  bool server_side_emit(std::string_view nsp, std::string_view event, std::span<const Arg> args,
+                        ServerSideCallback cb);
+
   RoomPresence& presence() { return presence_; }
   const RedisCounters& counters() const { return counters_; }
   bool connected() const { return connected_.load(std::memory_order_relaxed); }
@@ -112,6 +123,13 @@ class RedisAdapter {
     int64_t deadline_ms = 0;
     FetchCallback done;  // delivers to the asking shard
   };
+  struct PendingServerSide {
+    uint64_t expected = 0, got = 0;
+    int64_t deadline_ms = 0;
+    std::string answers = "[";  // a JSON array in the making, one value per node
+    std::vector<std::string> attachments;
+    ServerSideCallback done;
+  };
   struct Outgoing {
     std::string channel;
     std::string payload;
@@ -126,7 +144,10 @@ class RedisAdapter {
   bool read_publisher();
   void on_pmessage(std::string_view pattern, std::string_view channel, std::string_view payload);
   void on_message(std::string_view channel, std::string_view payload);
-  void on_request(uint32_t nsp_index, const std::string& response_channel, std::string_view payload);
+  void on_request(uint32_t nsp_index, const std::string& nsp_name, const std::string& response_channel,
+                  std::string_view payload);
+  void on_server_side(const std::string& nsp_name, const std::string& response_channel, adapter::Request& q);
+  bool on_server_side_answer(adapter::Response& r);
   void on_response(std::string_view payload);
   bool enqueue(std::string channel, std::string payload);
   void post_job(std::function<void()> job);
@@ -161,6 +182,8 @@ class RedisAdapter {
   // One entry per command on the publisher connection, in order; empty for PUBLISH.
   std::deque<std::function<void(::redisReply*)>> pub_handlers_;
   std::unordered_map<std::string, PendingFetch> fetches_;  // adapter thread only
+  std::unordered_map<std::string, PendingServerSide> server_side_;  // adapter thread only
+  std::atomic<uint64_t> next_server_side_{0};
   uint64_t next_request_ = 0;
   uint32_t requests_timeout_ms_ = 5000;
   bool ever_connected_ = false;

@@ -11,6 +11,7 @@
 #include "adapter_protocol.h"
 #include "adapter_request.h"
 #include "msgpack_codec.h"
+#include "roomcast/args.h"
 
 using namespace roomcast::detail;
 
@@ -44,9 +45,27 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   // Requests and responses: JSON or msgpack, whichever the first byte says.
   adapter::Request q;
-  if (adapter::decode_request(in, q) && !q.data_json.empty()) round_trip(q.data_json, q.data_attachments);
+  if (adapter::decode_request(in, q) && !q.data_json.empty()) {
+    round_trip(q.data_json, q.data_attachments);
+    // Arguments received can be sent on (serverSideEmit): what we write must read back.
+    if (auto args = roomcast::Args::from_array(q.data_json, 0, q.data_attachments)) {
+      const std::vector<roomcast::Arg> fwd = args->forward();
+      std::string out;
+      check(adapter::encode_server_side_request(out, "u", "id", "ev", fwd));
+      adapter::Request q2;
+      check(adapter::decode_request(
+          std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(out.data()), out.size()), q2));
+      check(q2.type == int(adapter::RequestType::ServerSideEmit) && q2.request_id == "id");
+    }
+  }
   adapter::Response resp;
-  (void)adapter::decode_response(in, resp);
+  if (adapter::decode_response(in, resp) && !resp.data_msgpack.empty()) {
+    // An answer's value is read later into the answers of all nodes.
+    mp::Reader rv(resp.data_msgpack);
+    std::string value;
+    std::vector<std::string> value_att;
+    if (mp::to_json(rv, value, value_att)) round_trip(value, value_att);
+  }
 
   mp::Reader r(in);
   std::string json;

@@ -107,3 +107,127 @@ TEST(AdapterRequest, WhatWeSendReadsBack) {
   EXPECT_EQ(encode_rooms_response("q", targets), R"({"requestId":"q","rooms":["t"]})");
   EXPECT_EQ(encode_done_response("q"), R"({"requestId":"q"})");
 }
+
+// ---- serverSideEmit ----
+
+namespace {
+std::string json_of(const std::string& msgpack, std::vector<std::string>& attachments) {
+  std::string json;
+  mp::Reader r(msgpack);
+  EXPECT_TRUE(roomcast::detail::mp::to_json(r, json, attachments));
+  return json;
+}
+}  // namespace
+
+TEST(AdapterRequest, NodeServerSideEmitWithAck) {
+  // JSON.stringify({uid, requestId, type: 6, data: packet}) in serverSideEmitWithAck.
+  const std::string m = R"({"uid":"a1B2c3","requestId":"Xy9z0Q","type":6,"data":["ping",1,{"a":[true,null]}]})";
+  Request q;
+  ASSERT_TRUE(decode_request(bytes(m), q));
+  EXPECT_EQ(q.type, int(RequestType::ServerSideEmit));
+  EXPECT_EQ(q.uid, "a1B2c3");
+  EXPECT_EQ(q.request_id, "Xy9z0Q");
+  EXPECT_EQ(q.data_json, R"(["ping",1,{"a":[true,null]}])");
+}
+
+TEST(AdapterRequest, ServerSideRequestRoundTripsAsJson) {
+  const roomcast::Arg args[] = {roomcast::Arg(1), roomcast::Arg("t\"x"), roomcast::Arg(roomcast::RawJson{R"({"k":[1.5]})"})};
+  std::string out;
+  ASSERT_TRUE(encode_server_side_request(out, "me", "me-7", "ping", args));
+  EXPECT_EQ(out, R"({"uid":"me","type":6,"requestId":"me-7","data":["ping",1,"t\"x",{"k":[1.5]}]})");
+  Request q;
+  ASSERT_TRUE(decode_request(bytes(out), q));
+  EXPECT_EQ(q.type, 6);
+  EXPECT_EQ(q.uid, "me");
+  EXPECT_EQ(q.request_id, "me-7");
+  EXPECT_EQ(q.data_json, R"(["ping",1,"t\"x",{"k":[1.5]}])");
+
+  std::string plain;  // no ack wanted: no requestId at all (Node tests `requestId !== undefined`)
+  ASSERT_TRUE(encode_server_side_request(plain, "me", "", "ping", {}));
+  EXPECT_EQ(plain, R"({"uid":"me","type":6,"data":["ping"]})");
+}
+
+TEST(AdapterRequest, ServerSideRequestWithBinaryIsMsgpack) {
+  const uint8_t raw[] = {0, 1, 255};
+  const roomcast::Arg args[] = {roomcast::Arg(roomcast::Binary{raw}), roomcast::Arg(true)};
+  std::string out;
+  ASSERT_TRUE(encode_server_side_request(out, "me", "", "blob", args));
+  ASSERT_FALSE(out.empty());
+  EXPECT_NE(out.front(), '{');
+  Request q;
+  ASSERT_TRUE(decode_request(bytes(out), q));
+  EXPECT_EQ(q.type, 6);
+  EXPECT_TRUE(q.request_id.empty());
+  EXPECT_EQ(q.data_json, R"(["blob",{"_placeholder":true,"num":0},true])");
+  ASSERT_EQ(q.data_attachments.size(), 1u);
+  EXPECT_EQ(q.data_attachments[0], std::string("\0\1\xff", 3));
+}
+
+TEST(AdapterRequest, MsgpackServerSideRequestInAnyKeyOrder) {
+  std::string m;
+  roomcast::detail::mp::put_map(m, 4);
+  roomcast::detail::mp::put_str(m, "data");
+  roomcast::detail::mp::put_array(m, 2);
+  roomcast::detail::mp::put_str(m, "ping");
+  roomcast::detail::mp::put_double(m, 2.5);
+  roomcast::detail::mp::put_str(m, "type");
+  roomcast::detail::mp::put_int(m, 6);
+  roomcast::detail::mp::put_str(m, "requestId");
+  roomcast::detail::mp::put_str(m, "r");
+  roomcast::detail::mp::put_str(m, "uid");
+  roomcast::detail::mp::put_str(m, "n");
+  Request q;
+  ASSERT_TRUE(decode_request(bytes(m), q));
+  EXPECT_EQ(q.type, 6);
+  EXPECT_EQ(q.uid, "n");
+  EXPECT_EQ(q.request_id, "r");
+  EXPECT_EQ(q.data_json, R"(["ping",2.5])");
+}
+
+TEST(AdapterRequest, InvalidJsonArgumentIsRefused) {
+  const roomcast::Arg args[] = {roomcast::Arg(roomcast::RawJson{"{nope"})};
+  std::string out;
+  EXPECT_FALSE(encode_server_side_request(out, "me", "", "ping", args));
+  std::string resp;
+  EXPECT_FALSE(encode_server_side_response(resp, "id", &args[0]));
+}
+
+TEST(AdapterRequest, ServerSideResponses) {
+  // Node's answer: JSON.stringify({type: 6, requestId, data: arg}).
+  Response n;
+  ASSERT_TRUE(decode_response(bytes(R"({"type":6,"requestId":"q1","data":{"x":[1,"y"]}})"), n));
+  EXPECT_EQ(n.type, 6);
+  EXPECT_EQ(n.request_id, "q1");
+  std::vector<std::string> att;
+  EXPECT_EQ(json_of(n.data_msgpack, att), R"({"x":[1,"y"]})");
+
+  Response undef;  // ack() with no value: JSON.stringify drops the key
+  ASSERT_TRUE(decode_response(bytes(R"({"type":6,"requestId":"q2"})"), undef));
+  EXPECT_TRUE(undef.data_msgpack.empty());
+
+  const roomcast::Arg pong("pong");
+  std::string out;
+  ASSERT_TRUE(encode_server_side_response(out, "q3", &pong));
+  EXPECT_EQ(out, R"({"type":6,"requestId":"q3","data":"pong"})");
+  Response ours;
+  ASSERT_TRUE(decode_response(bytes(out), ours));
+  EXPECT_EQ(ours.request_id, "q3");
+  EXPECT_EQ(json_of(ours.data_msgpack, att), R"("pong")");
+
+  std::string none;
+  ASSERT_TRUE(encode_server_side_response(none, "q4", nullptr));
+  EXPECT_EQ(none, R"({"type":6,"requestId":"q4"})");
+
+  const uint8_t raw[] = {7, 8};
+  const roomcast::Arg bin(roomcast::Binary{raw});
+  std::string b;
+  ASSERT_TRUE(encode_server_side_response(b, "q5", &bin));
+  EXPECT_NE(b.front(), '{');
+  Response rb;
+  ASSERT_TRUE(decode_response(bytes(b), rb));
+  EXPECT_EQ(rb.request_id, "q5");
+  std::vector<std::string> batt;
+  EXPECT_EQ(json_of(rb.data_msgpack, batt), R"({"_placeholder":true,"num":0})");
+  ASSERT_EQ(batt.size(), 1u);
+  EXPECT_EQ(batt[0], std::string("\7\10", 2));
+}

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <stdexcept>
 #include <thread>
@@ -115,4 +116,58 @@ TEST(EngineRedis, LocalDeliveryWithoutRedis) {
   EXPECT_EQ(server.stats().redis_publish_dropped, 6u);
   server.stop();
   server.wait();
+}
+
+// serverSideEmit with no cluster: nothing to send; with ack, no answers at once (as Node's
+// Redis adapter alone). With Redis unreachable: the ack reports the failure, on the adapter
+// thread, without waiting for the 5 s request timeout.
+TEST(EngineRedis, ServerSideEmitWithoutCluster) {
+  roomcast::Config alone;
+  alone.port = 0;
+  alone.shards = 1;
+  alone.log = [](std::string_view) {};
+  roomcast::Server server(alone);
+  auto& nsp = server.of("/");
+  server.start();
+  EXPECT_TRUE(nsp.server_side_emit("ping", 1));
+  EXPECT_FALSE(nsp.server_side_emit("disconnect"));
+  int calls = 0;
+  bool timed_out = true;
+  size_t answers = 99;
+  const roomcast::Arg one(1);
+  EXPECT_TRUE(nsp.server_side_emit_with_ack("ping", std::span<const roomcast::Arg>(&one, 1),
+                                            [&](bool t, const roomcast::Args& r) {
+                                              ++calls;
+                                              timed_out = t;
+                                              answers = r.size();
+                                            }));
+  EXPECT_EQ(calls, 1);
+  EXPECT_FALSE(timed_out);
+  EXPECT_EQ(answers, 0u);
+  EXPECT_FALSE(nsp.server_side_emit_with_ack("connect", {}, [&](bool, const roomcast::Args&) { ++calls; }));
+  EXPECT_EQ(calls, 1);
+  EXPECT_TRUE(nsp.server_side_emit_with_ack("ping", {}, nullptr));  // no callback: a plain emit
+  server.stop();
+  server.wait();
+}
+
+TEST(EngineRedis, ServerSideEmitWithAckWhileRedisIsAway) {
+  DeadPort dead;
+  roomcast::Server server(config_for(dead.port, 4));
+  auto& nsp = server.of("/");
+  server.start();
+  std::atomic<int> calls{0};
+  std::atomic<bool> timed_out{false};
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_TRUE(nsp.server_side_emit_with_ack("ping", {}, [&](bool t, const roomcast::Args& r) {
+    timed_out = t && r.empty();
+    ++calls;
+  }));
+  for (int i = 0; i < 300 && calls.load() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(calls.load(), 1);
+  EXPECT_TRUE(timed_out.load());
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(3));
+  server.stop();
+  server.wait();
+  EXPECT_EQ(calls.load(), 1);
 }

@@ -12,6 +12,10 @@
 //   rooms(ack) / whoami(ack)                      -> the socket's rooms / id
 //   fetch_count(room, ack)                        -> number of sockets in room, all shards
 //   disconnect_me()                               -> server-side disconnect
+//   server_emit(event, ...args[, ack])            -> serverSideEmit to the other cluster nodes;
+//                                                    with ack: ack({timed_out, responses})
+//   (server side) "ping"(...args[, ack]) from another node -> namespace emit("server_ping",
+//                                                    ...args); ack({"pong": [...args]})
 #include "demo_app.h"
 
 #include <simdjson.h>
@@ -136,6 +140,29 @@ void install(roomcast::Namespace& nsp) {
     });
   });
   nsp.on("disconnect_me", [](Socket& s, const Args&, Ack) { s.disconnect(); });
+  nsp.on("server_emit", [](Socket& s, const Args& a, Ack ack) {
+    auto event = a.str(0);
+    if (!event) return;
+    auto args = a.forward(1);
+    if (!ack) {
+      s.nsp().server_side_emit_args(*event, args);
+      return;
+    }
+    s.nsp().server_side_emit_with_ack(*event, args, [ack](bool timed_out, const Args& responses) {
+      std::string out = timed_out ? R"({"timed_out":true,"responses":[)" : R"({"timed_out":false,"responses":[)";
+      for (size_t i = 0; i < responses.size(); ++i) out += (i ? "," : "") + std::string(responses.raw(i));
+      out += "]}";
+      ack(RawJson{out});
+    });
+  });
+  nsp.on_server_side("ping", [&nsp](const Args& a, roomcast::ServerSideAck ack) {
+    nsp.all().emit_args("server_ping", a.forward(0));
+    if (!ack) return;
+    std::string out = R"({"pong":[)";
+    for (size_t i = 0; i < a.size(); ++i) out += (i ? "," : "") + std::string(a.raw(i));
+    out += "]}";
+    ack(RawJson{out});
+  });
 }
 
 }  // namespace

@@ -39,6 +39,7 @@ class ServerCore;
 struct Conn;
 struct ShardNsp;
 struct PendingAck;
+class RedisAdapter;
 }  // namespace detail
 
 class Server;
@@ -151,6 +152,30 @@ class Ack {
   std::shared_ptr<std::atomic<bool>> done_;
 };
 
+// The answer to a server-side event from another node of the cluster (serverSideEmit with an
+// acknowledgement in socket.io). Empty (false) when the sender asked for none. Node reads one
+// value per node, so there is one: ack(value), or ack() for undefined. Copyable, any thread,
+// while the server runs; the first call answers, later ones are ignored.
+class ServerSideAck {
+ public:
+  explicit operator bool() const { return bool(reply_); }
+  void operator()() const { send(nullptr); }
+  void operator()(Arg value) const { send(&value); }
+
+ private:
+  friend class detail::RedisAdapter;
+  void send(const Arg* value) const {
+    if (reply_ && !done_->exchange(true)) reply_(value);
+  }
+  std::function<void(const Arg*)> reply_;
+  std::shared_ptr<std::atomic<bool>> done_;
+};
+using ServerSideHandler = std::function<void(const Args& args, ServerSideAck ack)>;
+// The answers to server_side_emit_with_ack: responses[i] is one node's value (null for
+// undefined). `timed_out`: not every other node answered in time (5 s, as Node's adapter)
+// or Redis was unreachable; `responses` then holds the answers that did arrive.
+using ServerSideCallback = std::function<void(bool timed_out, const Args& responses)>;
+
 // A selection of sockets in one namespace: to/in(rooms) minus except(rooms).
 // No rooms selected means every socket of the namespace.
 class Broadcast {
@@ -219,15 +244,43 @@ class Namespace {
   void disconnect_sockets(bool close_connection = false) { all().disconnect_sockets(close_connection); }
   void fetch_sockets(FetchCallback cb) { all().fetch_sockets(std::move(cb)); }
 
+  // Server-side events between the nodes of a Redis cluster (socket.io's serverSideEmit):
+  // never sent to clients, never to this node itself.
+  //   nsp.on_server_side("ping", [](const Args& a, ServerSideAck ack) { if (ack) ack("pong"); });
+  //   nsp.server_side_emit("ping", 1);
+  // Handlers run on the Redis adapter thread, one at a time, never on a shard: a slow
+  // handler delays this node's cluster traffic but not its clients. Any thread, any time.
+  Namespace& on_server_side(std::string event, ServerSideHandler h);
+  // Sends `event` to the other nodes' handlers. Without Config::redis_url there are no other
+  // nodes and nothing happens. False if the name is reserved (connect, connect_error,
+  // disconnect, disconnecting, newListener, removeListener), an argument is not valid JSON,
+  // or the outgoing Redis queue is full.
+  template <class... A>
+  bool server_side_emit(std::string_view event, A&&... args) {
+    Arg list[] = {Arg(std::forward<A>(args))..., Arg(RawJson{})};
+    return server_side_emit_args(event, std::span<const Arg>(list, sizeof...(A)));
+  }
+  bool server_side_emit_args(std::string_view event, std::span<const Arg> args);
+  // Same, collecting one answer from each other node (expected: the subscribers of the
+  // request channel minus this node, counted as Node counts them). `cb` runs once, on the
+  // Redis adapter thread; without Redis, inside this call, with no responses. At most
+  // 1024 calls wait at once: beyond, `cb` gets timed_out at once. When this returns false,
+  // `cb` is not called.
+  bool server_side_emit_with_ack(std::string_view event, std::span<const Arg> args, ServerSideCallback cb);
+
   Namespace(Server* server, std::string name, uint32_t index)
       : server_(server), name_(std::move(name)), index_(index) {}
 
  private:
   friend class Broadcast;
   friend class detail::Shard;
+  friend class detail::RedisAdapter;
+  ServerSideHandler server_side_handler(std::string_view event) const;  // empty if none
   Server* server_;
   std::string name_;
   uint32_t index_;
+  mutable std::mutex server_side_mu_;  // handlers may be added while the adapter reads them
+  std::unordered_map<std::string, ServerSideHandler> server_side_handlers_;
   std::vector<Middleware> middlewares_;
   std::vector<ConnectionHandler> on_connection_;
   std::unordered_map<std::string, EventHandler> handlers_;
