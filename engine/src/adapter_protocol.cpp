@@ -85,8 +85,9 @@ DecodeResult packet(Reader& r, RemoteBroadcast& out) {
         if (!r.skip_children(d)) return DecodeResult::Malformed;
         continue;
       }
-      have_data = true;
+      have_data = true;  // a repeated key: the last one wins, with its own attachments only
       out.args_json.clear();
+      out.attachments.clear();
       out.args_json.push_back('[');
       for (uint32_t k = 0; k < d.len; ++k) {
         if (k == 0) {

@@ -168,8 +168,9 @@ bool append_json_arg(std::string& out, const Arg& a, std::string& scratch) {
 
 }  // namespace
 
-bool encode_server_side_request(std::string& out, std::string_view uid, std::string_view request_id,
-                                std::string_view event, std::span<const Arg> args) {
+namespace {
+bool encode_server_side_request_unchecked(std::string& out, std::string_view uid, std::string_view request_id,
+                                          std::string_view event, std::span<const Arg> args) {
   constexpr int type = int(RequestType::ServerSideEmit);
   if (carries_binary(args)) {
     mp::put_map(out, request_id.empty() ? 3 : 4);
@@ -202,6 +203,24 @@ bool encode_server_side_request(std::string& out, std::string_view uid, std::str
   }
   out += "]}";
   return true;
+}
+}  // namespace
+
+// Arguments nested right at the readers' depth limit end up one or two levels deeper in the
+// request, where no node of the cluster (this one included) would read them: such a request
+// is refused here rather than sent. Checking by reading it back keeps writer and reader in
+// step; server-side emits are rare, so the second pass costs nothing that matters.
+bool encode_server_side_request(std::string& out, std::string_view uid, std::string_view request_id,
+                                std::string_view event, std::span<const Arg> args) {
+  const size_t start = out.size();
+  Request check;
+  if (encode_server_side_request_unchecked(out, uid, request_id, event, args) &&
+      decode_request(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(out.data()) + start,
+                                              out.size() - start),
+                     check))
+    return true;
+  out.resize(start);
+  return false;
 }
 
 bool encode_server_side_response(std::string& out, std::string_view request_id, const Arg* value) {
@@ -252,8 +271,9 @@ bool decode_request(std::span<const uint8_t> msg, Request& out) {
       }
       return true;
     }
-    if (k == "data") {
+    if (k == "data") {  // a repeated key: the last one wins, with its own attachments only
       out.data_json.clear();
+      out.data_attachments.clear();
       return mp::to_json(r, out.data_json, out.data_attachments);
     }
     return r.skip();
