@@ -311,6 +311,19 @@ def svg_frame(w, h, title):
             f'<text x="{w / 2}" y="20" text-anchor="middle" font-size="14" font-weight="bold">{esc(title)}</text>']
 
 
+def series_svg(out, series, X, Y, plot_right, plot_top):
+    """One polyline with dots per (name, [(x, y)...]) series, and a legend right of the plot."""
+    for i, (srv, pts) in enumerate(series):
+        color = PALETTE[i % len(PALETTE)]
+        path = " ".join(f"{'M' if j == 0 else 'L'}{X(p):.1f},{Y(v):.1f}" for j, (p, v) in enumerate(pts))
+        out.append(f'<path d="{path}" fill="none" stroke="{color}" stroke-width="2"/>')
+        for p, v in pts:
+            out.append(f'<circle cx="{X(p):.1f}" cy="{Y(v):.1f}" r="2.5" fill="{color}"/>')
+        ly = plot_top + 10 + 18 * i
+        out.append(f'<line x1="{plot_right + 12}" y1="{ly}" x2="{plot_right + 34}" y2="{ly}" stroke="{color}" stroke-width="2"/>')
+        out.append(f'<text x="{plot_right + 40}" y="{ly + 4}">{esc(srv)}</text>')
+
+
 def latency_svg(case, summ):
     """Latency by percentile: x = percentile on a 1/(1-q) log scale, y = latency (log)."""
     series = [(srv, summ[srv]["cdf"]) for srv in order(summ) if summ[srv]["cdf"]]
@@ -344,16 +357,8 @@ def latency_svg(case, summ):
         out.append(f'<text x="{x:.1f}" y="{mt + ph + 16}" text-anchor="middle">{label}</text>')
     out.append(f'<text x="{ml + pw / 2}" y="{h - 10}" text-anchor="middle">percentile</text>')
     out.append(f'<text transform="translate(14,{mt + ph / 2}) rotate(-90)" text-anchor="middle">latency</text>')
-    for i, (srv, pts) in enumerate(series):
-        color = PALETTE[i % len(PALETTE)]
-        pts = sorted((min(p, qmax), v) for p, v in pts if v > 0)
-        path = " ".join(f"{'M' if j == 0 else 'L'}{X(p):.1f},{Y(v):.1f}" for j, (p, v) in enumerate(pts))
-        out.append(f'<path d="{path}" fill="none" stroke="{color}" stroke-width="2"/>')
-        for p, v in pts:
-            out.append(f'<circle cx="{X(p):.1f}" cy="{Y(v):.1f}" r="2.5" fill="{color}"/>')
-        ly = mt + 10 + 18 * i
-        out.append(f'<line x1="{ml + pw + 12}" y1="{ly}" x2="{ml + pw + 34}" y2="{ly}" stroke="{color}" stroke-width="2"/>')
-        out.append(f'<text x="{ml + pw + 40}" y="{ly + 4}">{esc(srv)}</text>')
+    series_svg(out, [(srv, sorted((min(p, qmax), v) for p, v in pts if v > 0)) for srv, pts in series],
+               X, Y, ml + pw, mt)
     out.append("</svg>")
     return "\n".join(out) + "\n"
 
@@ -389,15 +394,7 @@ def sweep_svg(sweep, servers):
         out.append(f'<line x1="{X(p):.1f}" y1="{mt}" x2="{X(p):.1f}" y2="{mt + ph}" stroke="#e5e5e5"/>')
         out.append(f'<text x="{X(p):.1f}" y="{mt + ph + 16}" text-anchor="middle">{label}</text>')
     out.append(f'<text x="{ml + pw / 2}" y="{h - 10}" text-anchor="middle">payload</text>')
-    for i, (srv, pts) in enumerate(pts_by.items()):
-        color = PALETTE[i % len(PALETTE)]
-        path = " ".join(f"{'M' if j == 0 else 'L'}{X(p):.1f},{Y(v):.1f}" for j, (p, v) in enumerate(pts))
-        out.append(f'<path d="{path}" fill="none" stroke="{color}" stroke-width="2"/>')
-        for p, v in pts:
-            out.append(f'<circle cx="{X(p):.1f}" cy="{Y(v):.1f}" r="2.5" fill="{color}"/>')
-        ly = mt + 10 + 18 * i
-        out.append(f'<line x1="{ml + pw + 12}" y1="{ly}" x2="{ml + pw + 34}" y2="{ly}" stroke="{color}" stroke-width="2"/>')
-        out.append(f'<text x="{ml + pw + 40}" y="{ly + 4}">{esc(srv)}</text>')
+    series_svg(out, list(pts_by.items()), X, Y, ml + pw, mt)
     out.append("</svg>")
     return "\n".join(out) + "\n"
 

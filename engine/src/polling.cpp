@@ -226,7 +226,8 @@ struct PollingOps {
     v.polling->sid = mint_sid(self.index_);
     v.next_ping_ms = self.now_ms_ + cfg.ping_interval_ms;
     v.open_deadline_ms = self.now_ms_ + cfg.connect_timeout_ms;
-    if (self.engine_path(v.handshake->url().substr(0, v.handshake->url().find('?'))))
+    const std::string_view url = v.handshake->url();  // parses the kept head: once
+    if (self.engine_path(url.substr(0, url.find('?'))))
       self.engine_opened(vslot, v, v.polling->sid);
     ++self.open_conns_;
     self.counters_.accepted.add();
