@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "sio_packet.h"
+#include "json_text.h"
 
 namespace roomcast::bench {
 
@@ -19,7 +20,7 @@ class JsonWriter {
 
   JsonWriter& str(std::string_view key, std::string_view v) {
     sep(key);
-    sio::append_json_string(out_, v);
+    json::append_string(out_, v);
     return *this;
   }
   JsonWriter& num(std::string_view key, uint64_t v) {
@@ -74,7 +75,7 @@ class JsonWriter {
     if (!first_) out_ += ',';
     first_ = false;
     if (!key.empty()) {
-      sio::append_json_string(out_, key);
+      json::append_string(out_, key);
       out_ += ':';
     }
   }

@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "msgpack_codec.h"
+#include "json_text.h"
 
 namespace roomcast::detail::adapter {
 
@@ -102,7 +103,7 @@ void str_list(std::string& out, std::span<const std::string> items) {
   out.push_back('[');
   for (size_t i = 0; i < items.size(); ++i) {
     if (i) out.push_back(',');
-    mp::append_json_string(out, items[i]);
+    json::append_string(out, items[i]);
   }
   out.push_back(']');
 }
@@ -117,7 +118,7 @@ void opts(std::string& out, std::span<const std::string> rooms, std::span<const 
 
 void head(std::string& out, std::string_view uid, int type) {
   out += "{\"uid\":";
-  mp::append_json_string(out, uid);
+  json::append_string(out, uid);
   out += ",\"type\":";
   char b[8];
   out.append(b, std::to_chars(b, b + sizeof b, type).ptr);
@@ -153,7 +154,7 @@ bool put_arg(std::string& out, const Arg& a) {
 // would drop the whole message: check it by translating it (the result is discarded).
 bool append_json_arg(std::string& out, const Arg& a, std::string& scratch) {
   if (a.kind() == Arg::Kind::String) {
-    mp::append_json_string(out, a.text());
+    json::append_string(out, a.text());
     return true;
   }
   if (a.text().empty()) {
@@ -192,10 +193,10 @@ bool encode_server_side_request_unchecked(std::string& out, std::string_view uid
   head(out, uid, type);
   if (!request_id.empty()) {
     out += ",\"requestId\":";
-    mp::append_json_string(out, request_id);
+    json::append_string(out, request_id);
   }
   out += ",\"data\":[";
-  mp::append_json_string(out, event);
+  json::append_string(out, event);
   std::string scratch;
   for (const Arg& a : args) {
     out.push_back(',');
@@ -235,7 +236,7 @@ bool encode_server_side_response(std::string& out, std::string_view request_id, 
     return put_arg(out, *value);
   }
   out += "{\"type\":6,\"requestId\":";
-  mp::append_json_string(out, request_id);
+  json::append_string(out, request_id);
   if (value) {
     out += ",\"data\":";
     std::string scratch;
@@ -319,7 +320,7 @@ std::string encode_fetch_request(std::string_view uid, std::string_view request_
   std::string out;
   head(out, uid, int(RequestType::RemoteFetch));
   out += ",\"requestId\":";
-  mp::append_json_string(out, request_id);
+  json::append_string(out, request_id);
   out.push_back(',');
   opts(out, rooms, except);
   out.push_back('}');
@@ -353,20 +354,20 @@ void append_fetched_socket(std::string& out, std::string_view id, std::span<cons
                            std::span<const std::pair<std::string_view, std::string_view>> headers,
                            std::string_view auth_json) {
   out += "{\"id\":";
-  mp::append_json_string(out, id);
+  json::append_string(out, id);
   out += ",\"handshake\":{\"headers\":{";
   for (size_t i = 0; i < headers.size(); ++i) {
     if (i) out.push_back(',');
     std::string key(headers[i].first);
     for (char& c : key) c = char(std::tolower(static_cast<unsigned char>(c)));  // as Node reports them
-    mp::append_json_string(out, key);
+    json::append_string(out, key);
     out.push_back(':');
-    mp::append_json_string(out, headers[i].second);
+    json::append_string(out, headers[i].second);
   }
   out += "},\"address\":";
-  mp::append_json_string(out, address);
+  json::append_string(out, address);
   out += ",\"xdomain\":false,\"secure\":false,\"url\":";
-  mp::append_json_string(out, url);
+  json::append_string(out, url);
   out += ",\"query\":{},\"auth\":";
   out += auth_json.empty() ? std::string_view("{}") : auth_json;
   out += "},\"rooms\":";
@@ -376,7 +377,7 @@ void append_fetched_socket(std::string& out, std::string_view id, std::span<cons
 
 std::string encode_sockets_response(std::string_view request_id, std::string_view items) {
   std::string out = "{\"requestId\":";
-  mp::append_json_string(out, request_id);
+  json::append_string(out, request_id);
   out += ",\"sockets\":[";
   out += items;
   out += "]}";
@@ -385,7 +386,7 @@ std::string encode_sockets_response(std::string_view request_id, std::string_vie
 
 std::string encode_ids_response(std::string_view request_id, std::span<const std::string> ids) {
   std::string out = "{\"requestId\":";
-  mp::append_json_string(out, request_id);
+  json::append_string(out, request_id);
   out += ",\"sockets\":";
   str_list(out, ids);
   out.push_back('}');
@@ -394,7 +395,7 @@ std::string encode_ids_response(std::string_view request_id, std::span<const std
 
 std::string encode_rooms_response(std::string_view request_id, std::span<const std::string> rooms) {
   std::string out = "{\"requestId\":";
-  mp::append_json_string(out, request_id);
+  json::append_string(out, request_id);
   out += ",\"rooms\":";
   str_list(out, rooms);
   out.push_back('}');
@@ -403,7 +404,7 @@ std::string encode_rooms_response(std::string_view request_id, std::span<const s
 
 std::string encode_done_response(std::string_view request_id) {
   std::string out = "{\"requestId\":";
-  mp::append_json_string(out, request_id);
+  json::append_string(out, request_id);
   out.push_back('}');
   return out;
 }

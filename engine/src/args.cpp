@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "sio_packet.h"
+#include "json_text.h"
 
 namespace roomcast {
 namespace {
@@ -37,7 +38,7 @@ std::optional<std::string> Args::str(size_t i) const {
   std::string_view t = raw(i);
   if (t.size() < 2 || t.front() != '"') return std::nullopt;
   if (t.find('\\') == std::string_view::npos) return std::string(t.substr(1, t.size() - 2));
-  return sio::parse_json_string(t);
+  return json::parse_string(t);
 }
 
 std::optional<int64_t> Args::i64(size_t i) const {

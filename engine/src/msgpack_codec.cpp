@@ -1,5 +1,7 @@
 #include "msgpack_codec.h"
 
+#include "json_text.h"
+
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -211,88 +213,6 @@ void append_js_number(std::string& out, double v) {
   }
 }
 
-namespace {
-
-// Length of the valid UTF-8 sequence at s[i], or 0 if it is not one.
-size_t utf8_seq(std::string_view s, size_t i) {
-  const uint8_t b = uint8_t(s[i]);
-  size_t n;
-  uint32_t cp;
-  if (b < 0x80) return 1;
-  if (b >= 0xc2 && b <= 0xdf) { n = 2; cp = b & 0x1f; }
-  else if (b >= 0xe0 && b <= 0xef) { n = 3; cp = b & 0x0f; }
-  else if (b >= 0xf0 && b <= 0xf4) { n = 4; cp = b & 0x07; }
-  else return 0;
-  if (s.size() - i < n) return 0;
-  for (size_t k = 1; k < n; ++k) {
-    const uint8_t c = uint8_t(s[i + k]);
-    if ((c & 0xc0) != 0x80) return 0;
-    cp = cp << 6 | (c & 0x3f);
-  }
-  if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-      (cp >= 0xd800 && cp <= 0xdfff))
-    return 0;
-  return n;
-}
-
-void append_utf8(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out.push_back(char(cp));
-  } else if (cp < 0x800) {
-    out.push_back(char(0xc0 | cp >> 6));
-    out.push_back(char(0x80 | (cp & 0x3f)));
-  } else if (cp < 0x10000) {
-    out.push_back(char(0xe0 | cp >> 12));
-    out.push_back(char(0x80 | ((cp >> 6) & 0x3f)));
-    out.push_back(char(0x80 | (cp & 0x3f)));
-  } else {
-    out.push_back(char(0xf0 | cp >> 18));
-    out.push_back(char(0x80 | ((cp >> 12) & 0x3f)));
-    out.push_back(char(0x80 | ((cp >> 6) & 0x3f)));
-    out.push_back(char(0x80 | (cp & 0x3f)));
-  }
-}
-
-}  // namespace
-
-void append_json_string(std::string& out, std::string_view s) {
-  static const char hex[] = "0123456789abcdef";
-  out.push_back('"');
-  for (size_t i = 0; i < s.size();) {
-    const uint8_t c = uint8_t(s[i]);
-    if (c >= 0x80) {
-      const size_t n = utf8_seq(s, i);
-      if (n == 0) {
-        out += "\xef\xbf\xbd";
-        ++i;
-      } else {
-        out.append(s, i, n);
-        i += n;
-      }
-      continue;
-    }
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out.push_back(hex[c >> 4]);
-          out.push_back(hex[c & 15]);
-        } else {
-          out.push_back(char(c));
-        }
-    }
-    ++i;
-  }
-  out.push_back('"');
-}
-
 // ---------------------------------------------------------------- msgpack -> JSON
 
 namespace {
@@ -398,7 +318,7 @@ bool value_to_json(Reader& r, const Head& h, std::string& json, std::vector<std:
     case Kind::Int: append_js_number(json, double(h.i)); return true;
     case Kind::Uint: append_js_number(json, double(h.u)); return true;
     case Kind::Float: append_js_number(json, h.f); return true;
-    case Kind::Str: append_json_string(json, h.body); return true;
+    case Kind::Str: json::append_string(json, h.body); return true;
     case Kind::Bin: append_placeholder(json, attachments, h.body); return true;
     case Kind::Ext: return ext_to_json(h, json, attachments);
     case Kind::Array:
@@ -420,7 +340,7 @@ bool value_to_json(Reader& r, const Head& h, std::string& json, std::vector<std:
         if (v.kind == Kind::Undefined) continue;  // JSON.stringify drops undefined members
         if (!first) json.push_back(',');
         first = false;
-        append_json_string(json, key);
+        json::append_string(json, key);
         json.push_back(':');
         if (!value_to_json(r, v, json, attachments, depth + 1)) return false;
       }
@@ -618,64 +538,14 @@ class JsonToMp {
     return true;
   }
 
-  bool hex4(uint32_t& v) {
-    if (s_.size() - i_ < 4) return false;
-    v = 0;
-    for (int k = 0; k < 4; ++k) {
-      const char c = s_[i_++];
-      v <<= 4;
-      if (c >= '0' && c <= '9') v |= uint32_t(c - '0');
-      else if (c >= 'a' && c <= 'f') v |= uint32_t(c - 'a' + 10);
-      else if (c >= 'A' && c <= 'F') v |= uint32_t(c - 'A' + 10);
-      else return false;
-    }
-    return true;
-  }
-
   bool string(std::string& out) {
-    out.clear();
-    ++i_;  // opening quote
-    while (i_ < s_.size()) {
-      const uint8_t c = uint8_t(s_[i_]);
-      if (c == '"') { ++i_; return true; }
-      if (c < 0x20) return false;
-      if (c != '\\') {
-        if (c < 0x80) { out.push_back(char(c)); ++i_; continue; }
-        const size_t n = utf8_seq(s_, i_);
-        if (n == 0) { out += "\xef\xbf\xbd"; ++i_; } else { out.append(s_, i_, n); i_ += n; }
-        continue;
-      }
-      if (++i_ >= s_.size()) return false;
-      const char e = s_[i_++];
-      switch (e) {
-        case '"': out.push_back('"'); break;
-        case '\\': out.push_back('\\'); break;
-        case '/': out.push_back('/'); break;
-        case 'b': out.push_back('\b'); break;
-        case 'f': out.push_back('\f'); break;
-        case 'n': out.push_back('\n'); break;
-        case 'r': out.push_back('\r'); break;
-        case 't': out.push_back('\t'); break;
-        case 'u': {
-          uint32_t cp;
-          if (!hex4(cp)) return false;
-          if (cp >= 0xd800 && cp <= 0xdbff && s_.substr(i_, 2) == "\\u") {
-            const size_t save = i_;
-            i_ += 2;
-            uint32_t lo;
-            if (!hex4(lo)) return false;
-            if (lo >= 0xdc00 && lo <= 0xdfff) cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-            else i_ = save;  // not a pair: the high half stands alone
-          }
-          // A lone surrogate has no UTF-8 form; notepack's encoder writes U+FFFD for it.
-          if (cp >= 0xd800 && cp <= 0xdfff) cp = 0xfffd;
-          append_utf8(out, cp);
-          break;
-        }
-        default: return false;
-      }
-    }
-    return false;
+    const size_t end = json::string_end(s_, i_);
+    if (end == std::string_view::npos) return false;
+    auto v = json::parse_string(s_.substr(i_, end - i_));
+    if (!v) return false;
+    out = std::move(*v);
+    i_ = end;
+    return true;
   }
 
   bool number() {

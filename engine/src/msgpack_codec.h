@@ -76,9 +76,6 @@ bool to_json(Reader& r, std::string& json, std::vector<std::string>& attachments
 // Appends a JS-style number (Number.prototype.toString; JSON.stringify writes non-finite
 // values as null).
 void append_js_number(std::string& out, double v);
-// Appends `s` as a JSON string literal, escaped like JSON.stringify; invalid UTF-8
-// becomes U+FFFD.
-void append_json_string(std::string& out, std::string_view s);
 
 // ---- writing ----
 void put_nil(std::string& out);

@@ -15,6 +15,7 @@
 #include "shard.h"
 #include "sio_packet.h"
 #include "wire_encode.h"
+#include "json_text.h"
 
 namespace roomcast::detail {
 
@@ -35,7 +36,7 @@ int sid_digit(char ch) {
 
 std::string eio_error_json(int code, std::string_view message) {
   std::string body = "{\"code\":" + std::to_string(code) + ",\"message\":";
-  sio::append_json_string(body, message);
+  json::append_string(body, message);
   body += "}";
   return body;
 }

@@ -18,6 +18,7 @@
 #include "server_core.h"
 #include "shard.h"
 #include "wire_encode.h"
+#include "json_text.h"
 
 namespace roomcast::detail {
 
@@ -533,7 +534,7 @@ void RedisAdapter::on_request(uint32_t index, const std::string& nsp_name, const
       return;
     case RequestType::Sockets:
       if (id.empty()) return;
-      collect(core_, index, q.rooms, {}, [](Socket& s, std::string& out) { mp::append_json_string(out, s.id()); },
+      collect(core_, index, q.rooms, {}, [](Socket& s, std::string& out) { json::append_string(out, s.id()); },
               [respond, id](std::string items) { respond(adapter::encode_sockets_response(id, items)); });
       return;
     case RequestType::RemoteFetch:

@@ -8,6 +8,7 @@
 #include "shard.h"
 #include "sio_packet.h"
 #include "wire_encode.h"
+#include "json_text.h"
 
 namespace roomcast::detail {
 
@@ -15,7 +16,7 @@ namespace {
 
 std::string eio_error_body(int code, std::string_view message) {
   std::string body = "{\"code\":" + std::to_string(code) + ",\"message\":";
-  sio::append_json_string(body, message);
+  json::append_string(body, message);
   body += "}";
   return body;
 }
@@ -250,7 +251,7 @@ void Shard::dispatch_packet(uint32_t slot, Conn& c, PendingBinary& p) {
       if (!args) return;
       // The event name is the array's first element: a string, or a number (spec allows it).
       std::string_view head = args->skipped_head();
-      auto lit = sio::parse_json_string(head);
+      auto lit = json::parse_string(head);
       std::string name = lit ? *lit : std::string(head);
       Ack ack;
       if (p.ack_id) {

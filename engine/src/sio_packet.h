@@ -100,17 +100,6 @@ std::optional<uint32_t> as_placeholder(std::string_view json);
 // big integers and lone \u surrogate escapes included, trailing non-whitespace rejected.
 bool json_valid(std::string_view json);
 
-// JSON string literal for `s` (quotes and escapes added).
-void append_json_string(std::string& out, std::string_view s);
-// The same literal written to raw memory: json_string_size(s) bytes at `out`, returns the
-// end. Escapes like JSON.stringify (\" \\ \b \f \n \r \t, \u00xx for other control
-// characters); other bytes pass through, except invalid UTF-8, which becomes U+FFFD so a
-// text frame can never carry it.
-size_t json_string_size(std::string_view s);
-char* write_json_string(char* out, std::string_view s);
-// Decodes a JSON string literal (with quotes) into UTF-8; nullopt if not a string.
-std::optional<std::string> parse_json_string(std::string_view literal);
-
 // Engine.IO message payload text of a CONNECT reply: `0[/nsp,]{"sid":"<sid>"}`.
 std::string encode_connect_ok(std::string_view nsp, std::string_view sid);
 // `4[/nsp,]{"message":<message>[,"data":<data_json>]}`; data_json is raw JSON or empty.

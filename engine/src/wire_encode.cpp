@@ -9,6 +9,7 @@
 
 #include "sio_packet.h"
 #include "ws_frame.h"
+#include "json_text.h"
 
 namespace roomcast::detail {
 namespace {
@@ -47,7 +48,7 @@ struct Plan {
 void plan_arg(const Arg& a, Plan& p) {
   switch (a.kind()) {
     case Arg::Kind::String:
-      p.args_text += sio::json_string_size(a.text());
+      p.args_text += json::string_size(a.text());
       return;
     case Arg::Kind::Json:
       p.args_text += json_or_null(a.text()).size();
@@ -103,7 +104,7 @@ struct Writer {
   void arg(const Arg& a) {
     switch (a.kind()) {
       case Arg::Kind::String:
-        text = sio::write_json_string(text, a.text());
+        text = json::write_string(text, a.text());
         return;
       case Arg::Kind::Json:
         put(json_or_null(a.text()));
@@ -152,7 +153,7 @@ SharedFrame* encode_packet(char plain_type, char binary_type, std::string_view n
   if (writes_nsp(nsp)) text_size += nsp.size() + 1;
   if (ack_id) text_size += digits(*ack_id);
   text_size += 2 + plan.args_text + (elements > 0 ? elements - 1 : 0);
-  if (event) text_size += sio::json_string_size(*event);
+  if (event) text_size += json::string_size(*event);
 
   const size_t header = ws::header_size(text_size);
   const size_t total = header + text_size + plan.attachment_bytes;
@@ -173,7 +174,7 @@ SharedFrame* encode_packet(char plain_type, char binary_type, std::string_view n
   }
   if (ack_id) w.put_number(*ack_id);
   *w.text++ = '[';
-  if (event) w.text = sio::write_json_string(w.text, *event);
+  if (event) w.text = json::write_string(w.text, *event);
   for (size_t i = 0; i < args.size(); ++i) {
     if (i > 0 || event) *w.text++ = ',';
     w.arg(args[i]);

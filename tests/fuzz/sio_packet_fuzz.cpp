@@ -7,9 +7,11 @@
 #include <vector>
 
 #include "roomcast/args.h"
+#include "json_text.h"
 #include "sio_packet.h"
 
 using namespace roomcast::sio;
+namespace json = roomcast::json;
 
 namespace {
 
@@ -58,15 +60,15 @@ void check_json_helpers(std::string_view in) {
   // Escaping always yields a valid literal that reads back to what was escaped (after
   // invalid UTF-8 became U+FFFD).
   std::string lit;
-  append_json_string(lit, in);
-  check(lit.size() == json_string_size(in));
+  json::append_string(lit, in);
+  check(lit.size() == json::string_size(in));
   check(json_valid(lit));
-  auto back = parse_json_string(lit);
+  auto back = json::parse_string(lit);
   check(back.has_value());
   std::string again;
-  append_json_string(again, *back);
+  json::append_string(again, *back);
   check(again == lit);
-  if (auto s = parse_json_string(in)) (void)s->size();
+  if (auto s = json::parse_string(in)) (void)s->size();
 }
 
 }  // namespace

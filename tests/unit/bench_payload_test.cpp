@@ -8,9 +8,11 @@
 
 #include "../../bench/harness/payload.h"
 #include "sio_packet.h"
+#include "json_text.h"
 
 namespace pl = roomcast::bench::payload;
 namespace sio = roomcast::sio;
+namespace json = roomcast::json;
 
 namespace {
 
@@ -48,7 +50,7 @@ TEST(BenchPayload, PublishPacketIsAValidSocketIoEvent) {
     ASSERT_EQ(args.size(), 3u);
     EXPECT_EQ(args[0], "\"publish\"");
     EXPECT_EQ(args[1], "\"room-3\"");
-    const auto str = sio::parse_json_string(args[2]);
+    const auto str = json::parse_string(args[2]);
     ASSERT_TRUE(str.has_value());
     EXPECT_EQ(str->size(), 64u);
     EXPECT_EQ(str->substr(0, 22), "p12:s445:t1234567890:x");

@@ -8,6 +8,7 @@
 #include <random>
 
 #include "sio_packet.h"
+#include "json_text.h"
 
 using namespace roomcast;
 using namespace roomcast::detail;
@@ -261,7 +262,7 @@ TEST(WireEncode, RandomArgsRoundTrip) {
           if (pick(4) == 0) strings[i] += "é😀";
           args.emplace_back(strings[i]);
           std::string lit;
-          sio::append_json_string(lit, strings[i]);
+          json::append_string(lit, strings[i]);
           expect.push_back(lit);
           break;
         }
