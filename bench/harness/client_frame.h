@@ -7,53 +7,27 @@
 #include <string>
 #include <string_view>
 
+#include "ws_frame.h"
+
 namespace roomcast::bench::wsc {
 
-enum class Op : uint8_t { Continuation = 0, Text = 1, Binary = 2, Close = 8, Ping = 9, Pong = 10 };
+using Op = ws::Opcode;
 
-inline size_t masked_frame_size(size_t payload_len) {
-  return (payload_len < 126 ? 2 : payload_len <= 0xFFFF ? 4 : 10) + 4 + payload_len;
-}
+inline size_t masked_frame_size(size_t payload_len) { return ws::header_size(payload_len) + 4 + payload_len; }
 
-// XORs `n` bytes with the 4-byte key; p[0] takes key byte 0. Eight bytes per step since
-// every outgoing byte (publishes at full rate) goes through here.
-inline void apply_mask(uint8_t* p, size_t n, const uint8_t key[4]) {
-  uint8_t k8[8] = {key[0], key[1], key[2], key[3], key[0], key[1], key[2], key[3]};
-  uint64_t k64;
-  std::memcpy(&k64, k8, 8);
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    uint64_t w;
-    std::memcpy(&w, p + i, 8);
-    w ^= k64;
-    std::memcpy(p + i, &w, 8);
-  }
-  for (; i < n; ++i) p[i] ^= key[i & 3];
-}
-
-// Writes one final, masked frame to `out` (masked_frame_size(payload.size()) bytes).
+// Writes one final, masked frame to `out` (masked_frame_size(payload.size()) bytes): the
+// server's header layout with the mask bit set, then the key and the masked payload.
 // Returns the number of bytes written.
 inline size_t write_masked(uint8_t* out, Op op, std::string_view payload, uint32_t mask_key) {
-  const uint64_t len = payload.size();
-  size_t h = 0;
-  out[h++] = uint8_t(0x80 | uint8_t(op));
-  if (len < 126) {
-    out[h++] = uint8_t(0x80 | len);
-  } else if (len <= 0xFFFF) {
-    out[h++] = 0x80 | 126;
-    out[h++] = uint8_t(len >> 8);
-    out[h++] = uint8_t(len);
-  } else {
-    out[h++] = 0x80 | 127;
-    for (int i = 0; i < 8; ++i) out[h++] = uint8_t(len >> (56 - 8 * i));
-  }
+  size_t h = ws::encode_header(op, payload.size(), out);
+  out[1] |= 0x80;
   uint8_t key[4];
   std::memcpy(key, &mask_key, 4);
   std::memcpy(out + h, key, 4);
   h += 4;
-  if (len) std::memcpy(out + h, payload.data(), len);
-  apply_mask(out + h, len, key);
-  return h + len;
+  if (!payload.empty()) std::memcpy(out + h, payload.data(), payload.size());
+  ws::mask_payload(out + h, payload.size(), key);
+  return h + payload.size();
 }
 
 // Appends one final, masked frame to `out` (amortised growth, no per-call allocation

@@ -26,24 +26,6 @@ bool utf8_ok(const uint8_t* p, size_t n) {
   return simdjson::validate_utf8(reinterpret_cast<const char*>(p), n);
 }
 
-// XORs `n` bytes with the mask key, where p[0] is payload byte number `offset` of the
-// frame (the key phase continues across chunks). Eight bytes per step: payloads of
-// large broadcasts-in-reverse (client uploads) are unmasked on the receive path.
-void unmask(uint8_t* p, size_t n, const uint8_t key[4], uint64_t offset) {
-  uint8_t k[8];
-  for (size_t i = 0; i < 8; ++i) k[i] = key[(offset + i) & 3];
-  uint64_t k64;
-  std::memcpy(&k64, k, 8);
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    uint64_t w;
-    std::memcpy(&w, p + i, 8);
-    w ^= k64;
-    std::memcpy(p + i, &w, 8);
-  }
-  for (; i < n; ++i) p[i] ^= k[i & 7];
-}
-
 // End of the longest prefix of p[begin, end) that cannot be changed by bytes still to
 // come: a trailing lead byte whose sequence is not complete yet is held back. Splitting
 // validation there is exact because a lead byte always starts a new code point.
@@ -198,7 +180,7 @@ bool Parser::on_length(uint64_t len) {
 Status Parser::read_control(std::span<uint8_t>& in, Message& out) {
   if (payload_done_ == 0 && in.size() >= payload_len_) {
     size_t n = size_t(payload_len_);
-    unmask(in.data(), n, mask_, 0);
+    mask_payload(in.data(), n, mask_, 0);
     std::span<const uint8_t> payload(in.data(), n);
     in = in.subspan(n);
     end_frame();
@@ -208,7 +190,7 @@ Status Parser::read_control(std::span<uint8_t>& in, Message& out) {
   // between fragments of a data message that message_ is still holding.
   size_t take = std::min<size_t>(size_t(payload_len_ - payload_done_), in.size());
   std::memcpy(ctrl_ + payload_done_, in.data(), take);
-  unmask(ctrl_ + payload_done_, take, mask_, payload_done_);
+  mask_payload(ctrl_ + payload_done_, take, mask_, payload_done_);
   payload_done_ += take;
   in = in.subspan(take);
   if (payload_done_ < payload_len_) return Status::NeedMore;
@@ -241,7 +223,7 @@ Status Parser::read_data(std::span<uint8_t>& in, Message& out) {
   if (single_frame && payload_done_ == 0 && in.size() >= remaining) {
     // Fast path: the whole message is in the caller's buffer; unmask it there.
     size_t n = size_t(remaining);
-    unmask(in.data(), n, mask_, 0);
+    mask_payload(in.data(), n, mask_, 0);
     std::span<const uint8_t> payload(in.data(), n);
     in = in.subspan(n);
     end_frame();
@@ -254,7 +236,7 @@ Status Parser::read_data(std::span<uint8_t>& in, Message& out) {
   // a peer that announces 1 MB and then stalls should cost what it actually sent.
   size_t take = size_t(std::min<uint64_t>(remaining, in.size()));
   if (take) {
-    unmask(in.data(), take, mask_, payload_done_);
+    mask_payload(in.data(), take, mask_, payload_done_);
     message_.insert(message_.end(), in.data(), in.data() + take);
     payload_done_ += take;
     in = in.subspan(take);

@@ -2,6 +2,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <string>
 #include <string_view>
@@ -45,6 +46,25 @@ inline size_t encode_header(Opcode op, uint64_t len, uint8_t* out) {
 }
 
 inline size_t header_size(uint64_t len) { return len < 126 ? 2 : (len <= 0xFFFF ? 4 : 10); }
+
+// XORs `n` bytes with the 4-byte masking key, where p[0] is payload byte number `offset` of
+// the frame (the key's phase continues across chunks); masking and unmasking are the same
+// operation. Eight bytes per step: every byte a client uploads is unmasked here, and the
+// load generator masks every byte it publishes with it.
+inline void mask_payload(uint8_t* p, size_t n, const uint8_t key[4], uint64_t offset = 0) {
+  uint8_t k[8];
+  for (size_t i = 0; i < 8; ++i) k[i] = key[(offset + i) & 3];
+  uint64_t k64;
+  std::memcpy(&k64, k, 8);
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    std::memcpy(&w, p + i, 8);
+    w ^= k64;
+    std::memcpy(p + i, &w, 8);
+  }
+  for (; i < n; ++i) p[i] ^= k[i & 7];
+}
 
 // A complete server frame (header + payload) as bytes.
 std::string encode_frame(Opcode op, std::string_view payload);

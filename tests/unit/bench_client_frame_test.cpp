@@ -67,12 +67,14 @@ TEST(BenchClientFrame, SeveralFramesInOneBufferKeepOrder) {
 TEST(BenchClientFrame, MaskIsItsOwnInverseAndMatchesBytewiseXor) {
   const uint8_t key[4] = {0x37, 0xfa, 0x21, 0x3d};
   for (size_t n : {0, 1, 3, 8, 15, 64, 1001}) {
-    std::string s = random_text(n, 9);
-    std::string m = s;
-    wsc::apply_mask(reinterpret_cast<uint8_t*>(m.data()), n, key);
-    for (size_t i = 0; i < n; ++i) ASSERT_EQ(uint8_t(m[i]), uint8_t(s[i]) ^ key[i % 4]) << i;
-    wsc::apply_mask(reinterpret_cast<uint8_t*>(m.data()), n, key);
-    EXPECT_EQ(m, s);
+    for (uint64_t offset : {0, 1, 6}) {  // the key's phase continues across chunks
+      std::string s = random_text(n, 9);
+      std::string m = s;
+      ws::mask_payload(reinterpret_cast<uint8_t*>(m.data()), n, key, offset);
+      for (size_t i = 0; i < n; ++i) ASSERT_EQ(uint8_t(m[i]), uint8_t(s[i]) ^ key[(i + offset) % 4]) << i;
+      ws::mask_payload(reinterpret_cast<uint8_t*>(m.data()), n, key, offset);
+      EXPECT_EQ(m, s);
+    }
   }
 }
 
