@@ -2,6 +2,7 @@
 // path of every delivered message), and of a percentile query.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <vector>
@@ -42,3 +43,36 @@ static void BM_HistogramMerge(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_HistogramMerge);
+
+// Baselines, side by side: keeping every sample (the cheapest possible record, but memory
+// grows with the run and a percentile needs a selection over all of them).
+static void BM_BaselineVectorRecord(benchmark::State& state) {
+  std::mt19937_64 rng(1);
+  std::lognormal_distribution<double> d(std::log(50'000.0), 1.0);
+  std::vector<uint64_t> values(4096);
+  for (auto& v : values) v = uint64_t(d(rng));
+  std::vector<uint64_t> samples;
+  samples.reserve(size_t(1) << 20);
+  size_t i = 0;
+  for (auto _ : state) {
+    if (samples.size() == samples.capacity()) samples.clear();  // bounded, like a run
+    samples.push_back(values[i++ & 4095]);
+    benchmark::DoNotOptimize(samples.data());
+  }
+  state.SetItemsProcessed(int64_t(state.iterations()));
+}
+BENCHMARK(BM_BaselineVectorRecord);
+
+static void BM_BaselineVectorPercentile(benchmark::State& state) {
+  std::mt19937_64 rng(2);
+  std::vector<uint64_t> samples(1'000'000);
+  for (auto& v : samples) v = rng() % 100'000'000;
+  std::vector<uint64_t> work(samples.size());
+  for (auto _ : state) {
+    work = samples;  // nth_element reorders; each query starts from the recorded order
+    auto k = work.begin() + std::ptrdiff_t(double(work.size() - 1) * 0.999);
+    std::nth_element(work.begin(), k, work.end());
+    benchmark::DoNotOptimize(*k);
+  }
+}
+BENCHMARK(BM_BaselineVectorPercentile);
