@@ -1,7 +1,8 @@
 // Broadcasts with acknowledgements across a mixed cluster (socket.io 4.5+
-// io.timeout(ms).to(room).emit(ev, ..., (err, responses) => ...)): one roomcastd and one Node
-// socket.io 4.8 server (@socket.io/redis-adapter) living in this test process, with clients
-// on both, on a redis-server started here on a free loopback port.
+// io.timeout(ms).to(room).emit(ev, ..., (err, responses) => ...)), and what Node's
+// fetchSockets() learns of roomcastd's sockets: one roomcastd and one Node socket.io 4.8
+// server (@socket.io/redis-adapter) living in this test process, with clients on both, on a
+// redis-server started here on a free loopback port.
 //
 //   ROOMCASTD=/path/to/roomcastd node --test tests/interop/redis/broadcast_ack.test.mjs
 import { test, before, after } from "node:test";
@@ -101,4 +102,28 @@ test("roomcastd's emit_with_ack times out with what came when a client stays sil
   const [reply] = await call(sockets.rc2, "ask_room", "quiet", 700, "q", 4);
   assert.deepEqual(reply, { timed_out: true, responses: [[{ who: "node1", got: [4] }]] });
   assert.ok(Date.now() - started >= 650);
+});
+
+test("Node's fetchSockets() gets the handshake of roomcastd's sockets as socket.io describes it", async () => {
+  const before = Date.now();
+  const found = await io.of(NSP).in("quiet").fetchSockets();
+  const ids = found.map((s) => s.id);
+  assert.equal(found.length, 2, `two members of "quiet": ${ids}`);
+  const remote = found.find((s) => s.id === sockets.rcSilent.id);
+  assert.ok(remote, "roomcastd's socket is among them");
+  const h = remote.handshake;
+  assert.deepEqual(Object.keys(h).sort(),
+                   ["address", "auth", "headers", "issued", "query", "secure", "time", "url", "xdomain"]);
+  assert.equal(h.address, "127.0.0.1");
+  assert.equal(h.headers.host, new URL(rc.url).host);
+  assert.equal(h.xdomain, false);  // no Origin header from a Node client
+  assert.equal(h.secure, false);
+  assert.ok(Number.isInteger(h.issued) && h.issued <= before && before - h.issued < 60000, `issued ${h.issued}`);
+  assert.equal(new Date(h.time).getTime(), Math.floor(h.issued / 1000) * 1000, `time ${h.time}`);
+  assert.match(h.url, /^\/socket\.io\/\?/);
+  assert.equal(h.query.EIO, "4");
+  assert.equal(h.query.transport, "websocket");
+  assert.deepEqual(h.auth, {});
+  assert.deepEqual([...remote.rooms].sort(), [remote.id, "quiet"].sort());
+  assert.deepEqual(remote.data, {});
 });
