@@ -1,8 +1,8 @@
 // Broadcasts with acknowledgements across a mixed cluster (socket.io 4.5+
 // io.timeout(ms).to(room).emit(ev, ..., (err, responses) => ...)), and what Node's
-// fetchSockets() learns of roomcastd's sockets: one roomcastd and one Node socket.io 4.8
-// server (@socket.io/redis-adapter) living in this test process, with clients on both, on a
-// redis-server started here on a free loopback port.
+// fetchSockets() learns of roomcastd's sockets: two roomcastd nodes and one Node socket.io
+// 4.8 server (@socket.io/redis-adapter) living in this test process, with clients on all,
+// on a redis-server started here on a free loopback port.
 //
 //   ROOMCASTD=/path/to/roomcastd node --test tests/interop/redis/broadcast_ack.test.mjs
 import { test, before, after } from "node:test";
@@ -12,7 +12,7 @@ import { Server } from "socket.io";
 import { createAdapter } from "@socket.io/redis-adapter";
 import { startRedis, startRoomcastd, redisClient, client, connected, call, closeAll, until } from "./cluster.mjs";
 
-let redis, rc, io, http, pub, sub, admin;
+let redis, rc, rcB, io, http, pub, sub, admin;
 const sockets = {};  // name -> client socket
 const NSP = "/chat";
 
@@ -27,7 +27,7 @@ function answering(name, socket, silent = false) {
 
 before(async () => {
   redis = await startRedis();
-  rc = await startRoomcastd(redis.url);
+  [rc, rcB] = await Promise.all([startRoomcastd(redis.url), startRoomcastd(redis.url)]);
   pub = await redisClient(redis.url);
   sub = await redisClient(redis.url);
   http = createServer();
@@ -41,14 +41,14 @@ before(async () => {
   // Each node counts the other through this channel's subscribers (PUBSUB NUMSUB).
   await until(`both nodes on the request channel of ${NSP}`, async () => {
     const [, n] = await admin.sendCommand(["PUBSUB", "NUMSUB", `socket.io-request#${NSP}#`]);
-    return Number(n) >= 2;
+    return Number(n) >= 3;
   }, 10000);
 
   for (const [name, url, silent] of [["rc1", rc.url], ["rc2", rc.url], ["rcSilent", rc.url, true],
-                                     ["node1", nodeUrl], ["node2", nodeUrl]])
+                                     ["node1", nodeUrl], ["node2", nodeUrl], ["rcB1", rcB.url]])
     sockets[name] = answering(name, client(url, NSP), silent);
   await connected(...Object.values(sockets));
-  for (const name of ["rc1", "rc2", "node1", "node2"]) assert.deepEqual(await call(sockets[name], "join", "r"), ["ok"]);
+  for (const name of ["rc1", "rc2", "node1", "node2", "rcB1"]) assert.deepEqual(await call(sockets[name], "join", "r"), ["ok"]);
   for (const name of ["rcSilent", "node1"]) assert.deepEqual(await call(sockets[name], "join", "quiet"), ["ok"]);
 });
 
@@ -57,11 +57,13 @@ after(async () => {
   if (io) await new Promise((resolve) => io.close(resolve));
   for (const c of [pub, sub, admin]) if (c) await c.quit().catch(() => {});
   const problems = [];
-  if (rc) {
-    const r = await rc.stop();
+  for (const node of [rc, rcB]) {
+    if (!node) continue;
+    const r = await node.stop();
+    const before = problems.length;
     if (r.code !== 0 && r.sig !== "SIGTERM") problems.push(`roomcastd exit ${JSON.stringify(r)}`);
-    if (/WARNING: ThreadSanitizer|ERROR: (Address|Leak)Sanitizer|runtime error:/.test(rc.log)) problems.push("sanitizer report");
-    if (problems.length) console.log(`# roomcastd log:\n${rc.log}`);
+    if (/WARNING: ThreadSanitizer|ERROR: (Address|Leak)Sanitizer|runtime error:/.test(node.log)) problems.push("sanitizer report");
+    if (problems.length > before) console.log(`# roomcastd log:\n${node.log}`);
   }
   if (redis) await redis.stop();
   assert.deepEqual(problems, []);
@@ -69,13 +71,14 @@ after(async () => {
 
 const byWho = (a, b) => (a.who < b.who ? -1 : a.who > b.who ? 1 : 0);
 
-test("Node's io.timeout().to(room).emit gets the answers of roomcastd's clients too", async () => {
+test("Node's io.timeout().to(room).emit gets the answers of both roomcastd nodes' clients too", async () => {
   const started = Date.now();
   const [err, responses] = await new Promise((resolve) => {
     io.of(NSP).timeout(4000).to("r").emit("q", 1, { b: [true] }, (e, r) => resolve([e, r]));
   });
   assert.equal(err, null);
-  assert.deepEqual(responses.sort(byWho), ["node1", "node2", "rc1", "rc2"].map((who) => ({ who, got: [1, { b: [true] }] })));
+  assert.deepEqual(responses.sort(byWho),
+                   ["node1", "node2", "rc1", "rc2", "rcB1"].map((who) => ({ who, got: [1, { b: [true] }] })));
   assert.ok(Date.now() - started < 3000, "ended when everyone answered, not at the timeout");
 });
 
@@ -89,12 +92,12 @@ test("a roomcastd client that never answers: Node's callback times out with the 
   assert.ok(Date.now() - started >= 650);
 });
 
-test("roomcastd's emit_with_ack reaches Node's clients and collects their answers", async () => {
+test("roomcastd's emit_with_ack reaches Node's and the other roomcastd's clients and collects their answers", async () => {
   const [reply] = await call(sockets.rc1, "ask_room", "r", 3000, "q", 3, "x");
   assert.equal(reply.timed_out, false);
   // Local clients give every ack argument; Node's adapter forwards the first one.
   const got = reply.responses.map((args) => { assert.equal(args.length, 1); return args[0]; }).sort(byWho);
-  assert.deepEqual(got, ["node1", "node2", "rc1", "rc2"].map((who) => ({ who, got: [3, "x"] })));
+  assert.deepEqual(got, ["node1", "node2", "rc1", "rc2", "rcB1"].map((who) => ({ who, got: [3, "x"] })));
 });
 
 test("roomcastd's emit_with_ack times out with what came when a client stays silent", async () => {
