@@ -60,8 +60,10 @@ bool string_list(Reader& r, std::vector<std::string>& out) {
   return true;
 }
 
+}  // namespace
+
 // packet: {type, data, nsp, ...} in any order.
-DecodeResult packet(Reader& r, RemoteBroadcast& out) {
+DecodeResult decode_packet(Reader& r, RemoteBroadcast& out) {
   Head h;
   if (!r.next(h) || h.kind != Kind::Map) return DecodeResult::Malformed;
   bool have_data = false, is_event = false, event_ok = false;
@@ -110,6 +112,8 @@ DecodeResult packet(Reader& r, RemoteBroadcast& out) {
   return DecodeResult::Ok;
 }
 
+namespace {
+
 bool opts(Reader& r, RemoteBroadcast& out) {
   Head h;
   if (!r.next(h)) return false;
@@ -142,17 +146,13 @@ DecodeResult decode_broadcast(std::span<const uint8_t> msg, RemoteBroadcast& out
   Head h;
   if (!r.next(h) || h.kind != Kind::Array || h.len < 3) return DecodeResult::Malformed;
   if (!r.string(out.uid)) return DecodeResult::Malformed;
-  const DecodeResult p = packet(r, out);
+  const DecodeResult p = decode_packet(r, out);
   if (p == DecodeResult::Malformed) return p;
   if (!opts(r, out)) return DecodeResult::Malformed;
   return p;
 }
 
-bool encode_broadcast(std::string& out, std::string_view uid, std::string_view nsp, std::string_view event,
-                      std::span<const Arg> args, std::span<const std::string> rooms,
-                      std::span<const std::string> except) {
-  mp::put_array(out, 3);
-  mp::put_str(out, uid);
+bool encode_packet(std::string& out, std::string_view nsp, std::string_view event, std::span<const Arg> args) {
   mp::put_map(out, 3);
   mp::put_str(out, "type");
   mp::put_int(out, 2);
@@ -176,6 +176,15 @@ bool encode_broadcast(std::string& out, std::string_view uid, std::string_view n
   }
   mp::put_str(out, "nsp");
   mp::put_str(out, nsp);
+  return true;
+}
+
+bool encode_broadcast(std::string& out, std::string_view uid, std::string_view nsp, std::string_view event,
+                      std::span<const Arg> args, std::span<const std::string> rooms,
+                      std::span<const std::string> except) {
+  mp::put_array(out, 3);
+  mp::put_str(out, uid);
+  if (!encode_packet(out, nsp, event, args)) return false;
   mp::put_map(out, 3);
   mp::put_str(out, "rooms");
   mp::put_array(out, uint32_t(rooms.size()));

@@ -14,6 +14,10 @@
 
 #include "roomcast/args.h"
 
+namespace roomcast::detail::mp {
+class Reader;
+}
+
 namespace roomcast::detail::adapter {
 
 inline constexpr std::string_view kDefaultPrefix = "socket.io";
@@ -53,6 +57,14 @@ bool peek_uid(std::span<const uint8_t> msg, std::string& uid);
 
 // Decodes a whole message; map keys may come in any order, unknown keys are skipped.
 DecodeResult decode_broadcast(std::span<const uint8_t> msg, RemoteBroadcast& out);
+
+// The packet object alone, {type, data: [event, ...args], nsp} in any key order, as a
+// BROADCAST request (broadcast with acks) carries it; fills nsp, event, args_json and
+// attachments of `out`.
+DecodeResult decode_packet(mp::Reader& r, RemoteBroadcast& out);
+// Appends the msgpack packet object {type: 2, data: [event, ...args], nsp}. False if an
+// argument holds invalid JSON.
+bool encode_packet(std::string& out, std::string_view nsp, std::string_view event, std::span<const Arg> args);
 
 // Appends the message for a broadcast of `event` with `args` to `out`. False if an argument
 // holds invalid JSON (RawJson is trusted elsewhere; here it must be translated).

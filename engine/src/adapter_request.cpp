@@ -2,9 +2,11 @@
 
 #include <cctype>
 #include <charconv>
+#include <cstdio>
 
-#include "msgpack_codec.h"
+#include "http_request.h"
 #include "json_text.h"
+#include "msgpack_codec.h"
 
 namespace roomcast::detail::adapter {
 
@@ -54,6 +56,38 @@ bool text(Reader& r, std::string& out) {
   if (!r.next(h)) return false;
   if (h.kind == Kind::Str) out.assign(h.body);
   else return r.skip_children(h);
+  return true;
+}
+
+// A non-negative whole number (integer or integral float); other values leave `v` as is.
+bool count(Reader& r, int64_t& v) {
+  Head h;
+  if (!r.next(h)) return false;
+  if (h.kind == Kind::Uint && h.u < (uint64_t(1) << 53)) v = int64_t(h.u);
+  else if (h.kind == Kind::Float && h.f >= 0 && h.f < 9007199254740992.0 && h.f == double(int64_t(h.f)))
+    v = int64_t(h.f);
+  else return r.skip_children(h);
+  return true;
+}
+
+// The raw msgpack of the value at the reader.
+bool raw_value(Reader& r, std::string_view bytes, std::string& out) {
+  const size_t before = bytes.size() - r.remaining();
+  if (!r.skip()) return false;
+  out.assign(bytes.substr(before, bytes.size() - r.remaining() - before));
+  return true;
+}
+
+// opts.flags: only the sender's timeout matters to a receiver.
+bool flags(Reader& r, int64_t& timeout_ms) {
+  Head h;
+  if (!r.next(h)) return false;
+  if (h.kind != Kind::Map) return r.skip_children(h);
+  std::string f;
+  for (uint32_t i = 0; i < h.len; ++i) {
+    if (!r.string(f)) return false;
+    if (!(f == "timeout" ? count(r, timeout_ms) : r.skip())) return false;
+  }
   return true;
 }
 
@@ -246,6 +280,62 @@ bool encode_server_side_response(std::string& out, std::string_view request_id, 
   return true;
 }
 
+bool encode_broadcast_ack_request(std::string& out, std::string_view uid, std::string_view request_id,
+                                  std::string_view nsp, std::string_view event, std::span<const Arg> args,
+                                  std::span<const std::string> rooms, std::span<const std::string> except,
+                                  int64_t timeout_ms) {
+  const size_t start = out.size();
+  mp::put_map(out, 5);
+  mp::put_str(out, "uid");
+  mp::put_str(out, uid);
+  mp::put_str(out, "requestId");
+  mp::put_str(out, request_id);
+  mp::put_str(out, "type");
+  mp::put_int(out, int(RequestType::Broadcast));
+  mp::put_str(out, "packet");
+  if (!encode_packet(out, nsp, event, args)) {
+    out.resize(start);
+    return false;
+  }
+  mp::put_str(out, "opts");
+  mp::put_map(out, 3);
+  mp::put_str(out, "rooms");
+  mp::put_array(out, uint32_t(rooms.size()));
+  for (auto& room : rooms) mp::put_str(out, room);
+  mp::put_str(out, "except");
+  mp::put_array(out, uint32_t(except.size()));
+  for (auto& room : except) mp::put_str(out, room);
+  mp::put_str(out, "flags");
+  mp::put_map(out, 1);
+  mp::put_str(out, "timeout");
+  mp::put_int(out, timeout_ms);
+  return true;
+}
+
+std::string encode_client_count_response(std::string_view request_id, uint64_t count) {
+  std::string out = "{\"type\":8,\"requestId\":";
+  json::append_string(out, request_id);
+  out += ",\"clientCount\":";
+  char b[24];
+  out.append(b, std::to_chars(b, b + sizeof b, count).ptr);
+  out.push_back('}');
+  return out;
+}
+
+bool encode_broadcast_ack_response(std::string& out, std::string_view request_id, const Arg* value) {
+  const size_t start = out.size();
+  mp::put_map(out, value ? 3 : 2);
+  mp::put_str(out, "type");
+  mp::put_int(out, int(RequestType::BroadcastAck));
+  mp::put_str(out, "requestId");
+  mp::put_str(out, request_id);
+  if (!value) return true;
+  mp::put_str(out, "packet");
+  if (put_arg(out, *value)) return true;
+  out.resize(start);
+  return false;
+}
+
 bool decode_request(std::span<const uint8_t> msg, Request& out) {
   std::string buf;
   std::string_view bytes;
@@ -267,10 +357,20 @@ bool decode_request(std::span<const uint8_t> msg, Request& out) {
       std::string o;
       for (uint32_t i = 0; i < h.len; ++i) {
         if (!r.string(o)) return false;
-        const bool ok = o == "rooms" ? list(r, out.opts_rooms) : o == "except" ? list(r, out.opts_except) : r.skip();
+        bool ok;
+        if (o == "rooms") ok = list(r, out.opts_rooms);
+        else if (o == "except") ok = list(r, out.opts_except);
+        else if (o == "flags") ok = flags(r, out.timeout_ms);
+        else ok = r.skip();
         if (!ok) return false;
       }
       return true;
+    }
+    if (k == "packet") {  // a repeated key: the last one wins, with its own attachments only
+      out.packet = RemoteBroadcast{};
+      out.packet_result = decode_packet(r, out.packet);
+      // Only BROADCAST carries one; a packet that is no packet object spoils the request.
+      return out.packet_result != DecodeResult::Malformed;
     }
     if (k == "data") {  // a repeated key: the last one wins, with its own attachments only
       out.data_json.clear();
@@ -293,12 +393,9 @@ bool decode_response(std::span<const uint8_t> msg, Response& out) {
       out.has_rooms = true;
       return list(r, out.rooms);
     }
-    if (k == "data") {
-      const size_t before = bytes.size() - r.remaining();
-      if (!r.skip()) return false;
-      out.data_msgpack.assign(bytes.substr(before, bytes.size() - r.remaining() - before));
-      return true;
-    }
+    if (k == "data") return raw_value(r, bytes, out.data_msgpack);
+    if (k == "packet") return raw_value(r, bytes, out.packet_msgpack);
+    if (k == "clientCount") return count(r, out.client_count);
     if (k == "sockets") {
       Head h;
       if (!r.next(h)) return false;
@@ -349,29 +446,85 @@ std::string encode_disconnect_request(std::string_view uid, std::span<const std:
   return out;
 }
 
-void append_fetched_socket(std::string& out, std::string_view id, std::span<const std::string> rooms,
-                           std::string_view address, std::string_view url,
-                           std::span<const std::pair<std::string_view, std::string_view>> headers,
-                           std::string_view auth_json) {
+std::string js_date_string(int64_t ms) {
+  static const char* const kDays[] = {"Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"};  // day 0 was a Thursday
+  static const char* const kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                        "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
+  int64_t days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
+  const int64_t in_day = secs - days * 86400;
+  const char* weekday = kDays[((days % 7) + 7) % 7];
+  // Civil date from a day count (proleptic Gregorian, eras of 400 years).
+  const int64_t z = days + 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const int64_t doe = z - era * 146097;
+  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const int64_t mp = (5 * doy + 2) / 153;
+  const int64_t day = doy - (153 * mp + 2) / 5 + 1;
+  const int64_t month = mp < 10 ? mp + 3 : mp - 9;
+  const int64_t year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "%s %s %02d %04lld %02d:%02d:%02d GMT+0000 (Coordinated Universal Time)", weekday,
+                kMonths[month - 1], int(day), static_cast<long long>(year), int(in_day / 3600),
+                int(in_day / 60 % 60), int(in_day % 60));
+  return buf;
+}
+
+void append_fetched_socket(std::string& out, const FetchedSocket& s) {
   out += "{\"id\":";
-  json::append_string(out, id);
+  json::append_string(out, s.id);
   out += ",\"handshake\":{\"headers\":{";
-  for (size_t i = 0; i < headers.size(); ++i) {
+  bool origin = false;
+  for (size_t i = 0; i < s.headers.size(); ++i) {
     if (i) out.push_back(',');
-    std::string key(headers[i].first);
+    std::string key(s.headers[i].first);
     for (char& c : key) c = char(std::tolower(static_cast<unsigned char>(c)));  // as Node reports them
+    origin = origin || key == "origin";
     json::append_string(out, key);
     out.push_back(':');
-    json::append_string(out, headers[i].second);
+    json::append_string(out, s.headers[i].second);
   }
-  out += "},\"address\":";
-  json::append_string(out, address);
-  out += ",\"xdomain\":false,\"secure\":false,\"url\":";
-  json::append_string(out, url);
-  out += ",\"query\":{},\"auth\":";
-  out += auth_json.empty() ? std::string_view("{}") : auth_json;
+  out += "},\"time\":";
+  json::append_string(out, js_date_string(s.issued_ms));
+  out += ",\"address\":";
+  json::append_string(out, s.address);
+  // socket.io: xdomain is whether an Origin header came; secure whether TLS (never here).
+  out += origin ? ",\"xdomain\":true" : ",\"xdomain\":false";
+  out += ",\"secure\":false,\"issued\":";
+  char num[24];
+  out.append(num, std::to_chars(num, num + sizeof num, s.issued_ms).ptr);
+  out += ",\"url\":";
+  json::append_string(out, s.url);
+  out += ",\"query\":{";
+  const auto pairs = http::query_pairs(s.query);
+  std::vector<bool> done(pairs.size(), false);
+  bool first = true;
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    if (done[i]) continue;
+    size_t same = 0;
+    for (size_t j = i; j < pairs.size(); ++j) same += pairs[j].first == pairs[i].first;
+    if (!first) out.push_back(',');
+    first = false;
+    json::append_string(out, pairs[i].first);
+    out.push_back(':');
+    if (same == 1) {
+      json::append_string(out, pairs[i].second);
+      continue;
+    }
+    out.push_back('[');  // Node's querystring gathers a repeated key's values in an array
+    for (size_t j = i, k = 0; j < pairs.size(); ++j) {
+      if (pairs[j].first != pairs[i].first) continue;
+      done[j] = true;
+      if (k++) out.push_back(',');
+      json::append_string(out, pairs[j].second);
+    }
+    out.push_back(']');
+  }
+  out += "},\"auth\":";
+  out += s.auth_json.empty() ? std::string_view("{}") : s.auth_json;
   out += "},\"rooms\":";
-  str_list(out, rooms);
+  str_list(out, s.rooms);
   out += ",\"data\":{}}";
 }
 

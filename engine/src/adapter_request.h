@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "adapter_protocol.h"
 #include "roomcast/args.h"
 
 namespace roomcast::detail::adapter {
@@ -40,6 +41,10 @@ struct Request {
   bool close = false;              // REMOTE_DISCONNECT: close the whole connection
   std::string data_json;           // SERVER_SIDE_EMIT: the data array as JSON text
   std::vector<std::string> data_attachments;
+  // BROADCAST (with acks): the packet, and the sender's timeout from opts.flags (-1: none).
+  DecodeResult packet_result = DecodeResult::Malformed;  // Malformed also when absent
+  RemoteBroadcast packet;
+  int64_t timeout_ms = -1;
 };
 
 // A socket described in a REMOTE_FETCH response (SOCKETS responses give ids only).
@@ -60,6 +65,11 @@ struct Response {
   // several nodes can be read into one Args with one attachment numbering. Empty when the
   // answer had no value (Node's undefined).
   std::string data_msgpack;
+  // BROADCAST_CLIENT_COUNT: how many clients the node reached (-1: absent).
+  int64_t client_count = -1;
+  // BROADCAST_ACK: one client's answer (its first ack argument) as msgpack; empty when the
+  // client answered nothing (undefined, which Node's encoder leaves out).
+  std::string packet_msgpack;
 };
 
 // False when the message is neither JSON nor msgpack of an object.
@@ -83,12 +93,37 @@ bool encode_server_side_request(std::string& out, std::string_view uid, std::str
 // The answer {"type":6,"requestId","data":value}; `value` null means undefined (no "data").
 bool encode_server_side_response(std::string& out, std::string_view request_id, const Arg* value);
 
-// One entry of a REMOTE_FETCH response: {"id","handshake":{...},"rooms":[...],"data":{}}.
-// `auth_json` is the socket's CONNECT payload (valid JSON, "{}" if none).
-void append_fetched_socket(std::string& out, std::string_view id, std::span<const std::string> rooms,
-                           std::string_view address, std::string_view url,
-                           std::span<const std::pair<std::string_view, std::string_view>> headers,
-                           std::string_view auth_json);
+// BROADCAST {"uid","requestId","type":7,"packet":{...},"opts":{"rooms","except","flags":{"timeout"}}},
+// msgpack as Node's adapter sends it. False if an argument's JSON is invalid.
+bool encode_broadcast_ack_request(std::string& out, std::string_view uid, std::string_view request_id,
+                                  std::string_view nsp, std::string_view event, std::span<const Arg> args,
+                                  std::span<const std::string> rooms, std::span<const std::string> except,
+                                  int64_t timeout_ms);
+// {"type":8,"requestId","clientCount"}: how many local clients the broadcast reached.
+std::string encode_client_count_response(std::string_view request_id, uint64_t count);
+// {"type":9,"requestId","packet":value} in msgpack, as Node's adapter; `value` null: no
+// "packet" (the client answered nothing). False if the value's JSON is invalid.
+bool encode_broadcast_ack_response(std::string& out, std::string_view request_id, const Arg* value);
+
+// One socket as a REMOTE_FETCH response describes it: socket.io's socket.handshake, which
+// the asking Node node hands out as RemoteSocket.handshake.
+struct FetchedSocket {
+  std::string_view id;
+  std::span<const std::string> rooms;
+  std::string_view address;
+  std::string_view url;    // request target
+  std::string_view query;  // its query string, raw
+  std::span<const std::pair<std::string_view, std::string_view>> headers;
+  std::string_view auth_json;  // the CONNECT payload (valid JSON, "" for {})
+  int64_t issued_ms = 0;       // when the connection was accepted, ms since the epoch
+};
+// Appends {"id","handshake":{headers,time,address,xdomain,secure,issued,url,query,auth},
+// "rooms":[...],"data":{}} with header names in lower case and the query parsed to an
+// object (a repeated key gives an array), as Node builds them.
+void append_fetched_socket(std::string& out, const FetchedSocket& s);
+// Date.prototype.toString() of `ms` since the epoch, in UTC:
+// "Thu Nov 26 2026 03:40:00 GMT+0000 (Coordinated Universal Time)".
+std::string js_date_string(int64_t ms);
 // {"requestId":...,"sockets":[<items>]} where `items` is JSON text ("" for none).
 std::string encode_sockets_response(std::string_view request_id, std::string_view items);
 std::string encode_ids_response(std::string_view request_id, std::span<const std::string> ids);

@@ -225,6 +225,22 @@ std::optional<std::string> query_param(std::string_view query, std::string_view 
   }
 }
 
+std::vector<std::pair<std::string, std::string>> query_pairs(std::string_view query) {
+  std::vector<std::pair<std::string, std::string>> out;
+  while (!query.empty()) {
+    const size_t amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    if (!pair.empty()) {
+      const size_t eq = pair.find('=');
+      out.emplace_back(percent_decode(pair.substr(0, eq)),
+                       eq == std::string_view::npos ? std::string() : percent_decode(pair.substr(eq + 1)));
+    }
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return out;
+}
+
 std::string websocket_accept(std::string_view sec_websocket_key) {
   std::string input;
   input.reserve(sec_websocket_key.size() + kWebSocketGuid.size());

@@ -6,6 +6,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace roomcast::http {
 
@@ -56,6 +58,10 @@ ParseResult parse_request(std::string_view buf, Request& out, size_t max_head_by
 // compared after decoding; the first match wins. A malformed escape ("%zz", "%4") is kept
 // literally, as Node's querystring does.
 std::optional<std::string> query_param(std::string_view query, std::string_view key);
+
+// Every key=value pair of `query` in order, both percent-decoded as query_param does; empty
+// segments ("a=1&&b") are skipped, a pair without '=' has an empty value.
+std::vector<std::pair<std::string, std::string>> query_pairs(std::string_view query);
 
 // Base64(SHA-1(key + RFC 6455 GUID)).
 std::string websocket_accept(std::string_view sec_websocket_key);

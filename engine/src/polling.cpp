@@ -195,6 +195,7 @@ struct PollingOps {
     auto hs = std::make_unique<Handshake>();
     hs->address = c.peer;
     hs->head = c.http_in.substr(0, head_bytes);
+    hs->issued_ms = wall_ms();
     return hs;
   }
 

@@ -14,6 +14,7 @@
 
 #include "adapter_protocol.h"
 #include "adapter_request.h"
+#include "broadcast_ack.h"
 #include "msgpack_codec.h"
 #include "server_core.h"
 #include "shard.h"
@@ -175,6 +176,21 @@ void RedisAdapter::post_job(std::function<void()> job) {
   wake();
 }
 
+void RedisAdapter::count_subscribers(const std::string& channel, std::function<void(long long)> then) {
+  if (!pub_) return then(-1);
+  const char* argv[3] = {"PUBSUB", "NUMSUB", channel.c_str()};
+  const size_t lens[3] = {6, 6, channel.size()};
+  if (redisAppendCommandArgv(pub_, 3, argv, lens) != REDIS_OK) return then(-1);
+  pub_handlers_.push_back([then = std::move(then)](redisReply* r) {
+    if (!r) return then(-1);
+    long long n = 0;
+    if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 && r->element[1]->type == REDIS_REPLY_INTEGER)
+      n = r->element[1]->integer;
+    then(n);
+  });
+  if (!write_all(pub_)) disconnect("publish failed");  // the handler then runs with no reply
+}
+
 void RedisAdapter::run_jobs() {
   std::deque<std::function<void()>> jobs;
   {
@@ -253,6 +269,7 @@ int RedisAdapter::poll_timeout_ms() const {
   const int64_t now = now_ms();
   for (auto& [id, f] : fetches_) wait = std::min(wait, std::max<int64_t>(0, f.deadline_ms - now));
   for (auto& [id, p] : server_side_) wait = std::min(wait, std::max<int64_t>(0, p.deadline_ms - now));
+  for (auto& [id, p] : broadcast_acks_) wait = std::min(wait, std::max<int64_t>(0, p.deadline_ms - now));
   return int(wait);
 }
 
@@ -274,6 +291,15 @@ void RedisAdapter::expire_fetches(bool all) {
       PendingServerSide p = std::move(it->second);
       it = server_side_.erase(it);  // before the callback, which may issue requests itself
       answer(core_, p.done, true, std::move(p.answers), std::move(p.attachments));
+    } else {
+      ++it;
+    }
+  }
+  for (auto it = broadcast_acks_.begin(); it != broadcast_acks_.end();) {
+    if (all || it->second.deadline_ms <= now) {
+      counters_.requests_timed_out.add();
+      it->second.group->at_home([](BroadcastAckGroup& g) { g.cluster_ended(true); });
+      it = broadcast_acks_.erase(it);
     } else {
       ++it;
     }
@@ -542,7 +568,18 @@ void RedisAdapter::on_request(uint32_t index, const std::string& nsp_name, const
       collect(core_, index, q.opts_rooms, q.opts_except,
               [](Socket& s, std::string& out) {
                 const Handshake& h = s.handshake();
-                adapter::append_fetched_socket(out, s.id(), s.rooms(), h.address, h.url(), h.headers(), s.auth());
+                const auto rooms = s.rooms();
+                const auto headers = h.headers();
+                adapter::FetchedSocket f;
+                f.id = s.id();
+                f.rooms = rooms;
+                f.address = h.address;
+                f.url = h.url();
+                f.query = h.query();
+                f.headers = headers;
+                f.auth_json = s.auth();
+                f.issued_ms = h.issued_ms;
+                adapter::append_fetched_socket(out, f);
               },
               [respond, id](std::string items) { respond(adapter::encode_sockets_response(id, items)); });
       return;
@@ -574,9 +611,9 @@ void RedisAdapter::on_request(uint32_t index, const std::string& nsp_name, const
     }
     case RequestType::ServerSideEmit:
       return on_server_side(nsp_name, response_channel, q);
+    case RequestType::Broadcast:
+      return on_broadcast_request(index, nsp_name, response_channel, q);
     default:
-      // Broadcast-with-ack requests are not answered; their senders time out as with a Node
-      // node that has no such socket.
       return;
   }
 }
@@ -585,7 +622,7 @@ void RedisAdapter::on_response(std::string_view payload) {
   adapter::Response r;
   std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(payload.data()), payload.size());
   if (!adapter::decode_response(bytes, r)) return counters_.malformed.add();
-  if (on_server_side_answer(r)) return;
+  if (on_server_side_answer(r) || on_broadcast_ack_answer(r)) return;
   auto it = fetches_.find(r.request_id);
   if (it == fetches_.end()) return;  // another node's request, or one that timed out
   PendingFetch& f = it->second;
@@ -705,6 +742,7 @@ bool RedisAdapter::server_side_emit(std::string_view nsp, std::string_view event
     return false;
   }
   std::string channel = adapter::request_channel(prefix_, nsp);
+  counters_.server_side_sent.add();
   if (!cb) return enqueue(std::move(channel), std::move(body));
   post_job([this, channel = std::move(channel), body = std::move(body), id, cb = std::move(cb)]() mutable {
     if (!pub_) return answer(core_, cb, true, "[", {});  // Redis unreachable: nobody can answer

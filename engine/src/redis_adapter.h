@@ -12,6 +12,8 @@
 // newest is dropped (policy "drop-newest", counted in publish_dropped).
 #pragma once
 #include <atomic>
+#include <chrono>
+#include <memory>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -24,6 +26,7 @@
 #include <vector>
 
 #include "adapter_request.h"
+#include "broadcast_ack.h"
 #include "redis_url.h"
 #include "room_presence.h"
 #include "roomcast/args.h"
@@ -58,6 +61,7 @@ struct RedisCounters {
   Counter requests_timed_out;  // our cluster-wide fetches that ended without every answer
   Counter server_side_handled;  // serverSideEmit from other nodes given to a handler
   Counter server_side_refused;  // our serverSideEmit with ack: kMaxPendingServerSide reached
+  Counter server_side_sent;     // our serverSideEmit requests, with or without ack
 };
 
 class RedisAdapter {
@@ -101,6 +105,14 @@ class RedisAdapter {
   bool server_side_emit(std::string_view nsp, std::string_view event, std::span<const Arg> args,
                         ServerSideCallback cb);
 
+  // Any thread. The cluster part of Broadcast::emit_with_ack: a BROADCAST request as Node's
+  // adapter sends it; every other node reports its client count, then each client's answer,
+  // all handed to `group` (cluster_answer, then cluster_ended once every node reported and
+  // its clients answered, or at `timeout`).
+  void broadcast_with_ack(std::string_view nsp, std::string_view event, std::span<const Arg> args,
+                          std::span<const std::string> rooms, std::span<const std::string> except,
+                          std::chrono::milliseconds timeout, std::shared_ptr<BroadcastAckGroup> group);
+
   RoomPresence& presence() { return presence_; }
   const RedisCounters& counters() const { return counters_; }
   bool connected() const { return connected_.load(std::memory_order_relaxed); }
@@ -130,6 +142,12 @@ class RedisAdapter {
     std::vector<std::string> attachments;
     ServerSideCallback done;
   };
+  struct PendingBroadcastAck {
+    std::shared_ptr<BroadcastAckGroup> group;
+    uint64_t servers_expected = 0, servers = 0;  // client counts received
+    uint64_t clients = 0, answers = 0;
+    int64_t deadline_ms = 0;
+  };
   struct Outgoing {
     std::string channel;
     std::string payload;
@@ -148,9 +166,15 @@ class RedisAdapter {
                   std::string_view payload);
   void on_server_side(const std::string& nsp_name, const std::string& response_channel, adapter::Request& q);
   bool on_server_side_answer(adapter::Response& r);
+  void on_broadcast_request(uint32_t nsp_index, const std::string& nsp_name, const std::string& response_channel,
+                            adapter::Request& q);
+  bool on_broadcast_ack_answer(adapter::Response& r);
   void on_response(std::string_view payload);
   bool enqueue(std::string channel, std::string payload);
   void post_job(std::function<void()> job);
+  // Adapter thread. Asks PUBSUB NUMSUB `channel` (Node's serverCount()); `then` gets the
+  // count, or -1 when Redis is away or the connection broke before the answer.
+  void count_subscribers(const std::string& channel, std::function<void(long long)> then);
   void run_jobs();
   void expire_fetches(bool all);
   int poll_timeout_ms() const;
@@ -183,6 +207,9 @@ class RedisAdapter {
   std::deque<std::function<void(::redisReply*)>> pub_handlers_;
   std::unordered_map<std::string, PendingFetch> fetches_;  // adapter thread only
   std::unordered_map<std::string, PendingServerSide> server_side_;  // adapter thread only
+  // Bounded with the groups themselves (kMaxPendingBroadcastAcks).
+  std::unordered_map<std::string, PendingBroadcastAck> broadcast_acks_;  // adapter thread only
+  std::atomic<uint64_t> next_broadcast_ack_{0};
   std::atomic<uint64_t> next_server_side_{0};
   uint64_t next_request_ = 0;
   uint32_t requests_timeout_ms_ = 5000;

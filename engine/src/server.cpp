@@ -252,6 +252,9 @@ Stats Server::stats() const {
     s.recv_buffers_exhausted += c.recv_buffers_exhausted.get();
     for (size_t f = 0; f < kFaultCount; ++f) s.faults[f] += c.faults[f].get();
   }
+  s.broadcast_acks = core_->broadcast_acks.started.load(std::memory_order_relaxed);
+  s.broadcast_ack_timeouts = core_->broadcast_acks.timed_out.load(std::memory_order_relaxed);
+  s.broadcast_acks_refused = core_->broadcast_acks.refused.load(std::memory_order_relaxed);
   if (auto* r = core_->redis()) {
     const auto& c = r->counters();
     s.redis_connected = r->connected();
@@ -261,6 +264,11 @@ Stats Server::stats() const {
     s.redis_delivered = c.delivered.get();
     s.redis_connection_losses = c.connection_losses.get();
     s.redis_reconnects = c.reconnects.get();
+    s.redis_server_side_sent = c.server_side_sent.get();
+    s.redis_server_side_handled = c.server_side_handled.get();
+    s.redis_server_side_refused = c.server_side_refused.get();
+    s.redis_requests_answered = c.requests_answered.get();
+    s.redis_requests_timed_out = c.requests_timed_out.get();
   }
   return s;
 }

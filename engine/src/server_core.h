@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "admission.h"
+#include "broadcast_ack.h"
 #include "roomcast/server.h"
 #include "shared_frame.h"
 
@@ -39,6 +40,7 @@ class ServerCore {
   void log(std::string_view line) const;
   std::atomic<uint64_t> emits_refused{0};  // any thread may refuse an emit
   std::atomic<bool> profiling{false};
+  BroadcastAckCounters broadcast_acks;  // broadcasts with acks, local and from other nodes
   Admission& admission() { return admission_; }  // connection limits across shards
 
   // Hands a broadcast to every shard (the caller's own shard inline). False if refused.

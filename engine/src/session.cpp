@@ -91,6 +91,7 @@ void Shard::on_http(uint32_t slot, Conn& c, std::span<uint8_t> data) {
   auto hs = std::make_unique<Handshake>();
   hs->address = c.peer;
   hs->head = c.http_in.substr(0, pr.head_bytes);
+  hs->issued_ms = wall_ms();
   c.handshake = std::move(hs);
 
   std::string sid = random_id();
@@ -428,6 +429,7 @@ void Shard::socket_disconnect(Socket& s, bool close_connection, std::string_view
   nsp_state(s.nsp_->index_).rooms.remove_member(slot);
   s.connected_ = false;
   counters_.sockets.sub();
+  end_broadcast_acks(s);
   std::string why(reason);
   for (auto& h : s.on_disconnect_) {
     try {

@@ -9,6 +9,7 @@
 #include <liburing.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -36,9 +37,20 @@ namespace roomcast::detail {
 
 class ServerCore;
 
+class BroadcastAckGroup;
+
+// Wall-clock ms since the epoch: when a handshake came (socket.io's handshake.issued).
+inline int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 struct PendingAck {
   AckCallback cb;
   int64_t deadline_ms;
+  // A broadcast member's: `cb` also runs (timed_out) when the socket leaves first, so that
+  // its group learns this member will never answer.
+  bool ends_on_disconnect = false;
 };
 
 // A broadcast on its way to shards: the encoded frame plus whom it is for.
@@ -157,6 +169,14 @@ class Shard {
   void for_each_selected(uint32_t nsp_index, const std::vector<std::string>& rooms,
                          const std::vector<std::string>& except,
                          const std::function<void(Socket&)>& f);
+  // Broadcast with acks (broadcast_ack.cpp): queues `frame` (one reference, taken over) for
+  // the selected sockets, each then waiting for `ack_id` on behalf of `group`; reports the
+  // member count to the group.
+  void fan_out_with_ack(uint32_t nsp_index, SharedFrame* frame, uint64_t ack_id,
+                        const std::vector<std::string>& rooms, const std::vector<std::string>& except,
+                        int64_t timeout_ms, const std::shared_ptr<BroadcastAckGroup>& group);
+  // A leaving socket's broadcast acks end unanswered (see PendingAck::ends_on_disconnect).
+  void end_broadcast_acks(Socket& s);
   int64_t now_ms() const { return now_ms_; }
   void reschedule(uint32_t slot);
   void log(std::string_view line);

@@ -82,6 +82,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // The helpers take arbitrary text too.
   auto v = query_param(buf, "a");
   if (v) check(v->size() <= buf.size());
+  // Every pair query_pairs lists, query_param finds under its (decoded) key, first one first.
+  const auto pairs = query_pairs(buf);
+  size_t total = 0;
+  for (auto& [k, val] : pairs) total += k.size() + val.size();
+  check(total <= buf.size());
+  if (!pairs.empty()) {
+    auto first = query_param(buf, pairs[0].first);
+    check(first && *first == pairs[0].second);
+  }
   check(websocket_accept(buf).size() == 28);
   std::string resp = response(400, "text/plain", buf.substr(0, 64));
   check(resp.size() > buf.substr(0, 64).size());

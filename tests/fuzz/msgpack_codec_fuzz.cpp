@@ -62,13 +62,34 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       }
     }
   }
+  // A broadcast with acks from another node: its packet is delivered, and a packet we send
+  // the same way (same nesting) must read back.
+  adapter::Request bq;
+  if (adapter::decode_request(in, bq) && bq.packet_result == adapter::DecodeResult::Ok) {
+    round_trip(bq.packet.args_json, bq.packet.attachments);
+    if (auto args = roomcast::Args::from_array(bq.packet.args_json, 0, bq.packet.attachments)) {
+      const std::vector<roomcast::Arg> fwd = args->forward();
+      std::string out;
+      check(adapter::encode_broadcast_ack_request(out, "u", "r", bq.packet.nsp, bq.packet.event, fwd,
+                                                  bq.opts_rooms, bq.opts_except, 1000));
+      adapter::Request q2;
+      check(adapter::decode_request(
+          std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(out.data()), out.size()), q2));
+      check(q2.type == int(adapter::RequestType::Broadcast) && q2.packet_result == adapter::DecodeResult::Ok);
+      check(q2.packet.args_json == bq.packet.args_json && q2.packet.attachments == bq.packet.attachments);
+    }
+  }
   adapter::Response resp;
-  if (adapter::decode_response(in, resp) && !resp.data_msgpack.empty()) {
-    // An answer's value is read later into the answers of all nodes.
-    mp::Reader rv(resp.data_msgpack);
-    std::string value;
-    std::vector<std::string> value_att;
-    if (mp::to_json(rv, value, value_att)) round_trip(value, value_att);
+  if (adapter::decode_response(in, resp)) {
+    // An answer's value is read later into the answers of all nodes (serverSideEmit), or
+    // into one client's answer (broadcast ack).
+    for (const std::string* v : {&resp.data_msgpack, &resp.packet_msgpack}) {
+      if (v->empty()) continue;
+      mp::Reader rv(*v);
+      std::string value;
+      std::vector<std::string> value_att;
+      if (mp::to_json(rv, value, value_att)) round_trip(value, value_att);
+    }
   }
 
   mp::Reader r(in);

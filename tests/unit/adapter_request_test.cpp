@@ -97,7 +97,14 @@ TEST(AdapterRequest, WhatWeSendReadsBack) {
 
   std::string items;
   std::vector<std::pair<std::string_view, std::string_view>> headers{{"Host", "h"}};
-  append_fetched_socket(items, "S1", rooms, "127.0.0.1", "/socket.io/", headers, R"({"token":1})");
+  FetchedSocket f;
+  f.id = "S1";
+  f.rooms = rooms;
+  f.address = "127.0.0.1";
+  f.url = "/socket.io/";
+  f.headers = headers;
+  f.auth_json = R"({"token":1})";
+  append_fetched_socket(items, f);
   Response r;
   ASSERT_TRUE(decode_response(bytes(encode_sockets_response("q", items)), r));
   ASSERT_EQ(r.sockets.size(), 1u);
@@ -230,4 +237,184 @@ TEST(AdapterRequest, ServerSideResponses) {
   EXPECT_EQ(json_of(rb.data_msgpack, batt), R"({"_placeholder":true,"num":0})");
   ASSERT_EQ(batt.size(), 1u);
   EXPECT_EQ(batt[0], std::string("\7\10", 2));
+}
+
+// ---- broadcast with acknowledgements (types 7, 8, 9) ----
+
+namespace {
+// notepack.encode({uid, requestId, type: 7, packet, opts}) as broadcastWithAck builds it,
+// with `packet` = {type: 2, data: ["hello", 1, <Buffer 00 ff>], nsp: "/"}.
+std::string node_broadcast_request(bool with_timeout) {
+  std::string m;
+  mp::put_map(m, 5);
+  mp::put_str(m, "uid");
+  mp::put_str(m, "aB3dE6");
+  mp::put_str(m, "requestId");
+  mp::put_str(m, "Qw12er");
+  mp::put_str(m, "type");
+  mp::put_int(m, 7);
+  mp::put_str(m, "packet");
+  mp::put_map(m, 3);
+  mp::put_str(m, "type");
+  mp::put_int(m, 2);
+  mp::put_str(m, "data");
+  mp::put_array(m, 3);
+  mp::put_str(m, "hello");
+  mp::put_int(m, 1);
+  mp::put_bin(m, std::string("\x00\xff", 2));
+  mp::put_str(m, "nsp");
+  mp::put_str(m, "/");
+  mp::put_str(m, "opts");
+  mp::put_map(m, 3);
+  mp::put_str(m, "rooms");
+  mp::put_array(m, 1);
+  mp::put_str(m, "r1");
+  mp::put_str(m, "except");
+  mp::put_array(m, 0);
+  mp::put_str(m, "flags");
+  mp::put_map(m, with_timeout ? 1 : 0);
+  if (with_timeout) {
+    mp::put_str(m, "timeout");
+    mp::put_int(m, 1500);
+  }
+  return m;
+}
+}  // namespace
+
+TEST(AdapterRequest, NodeBroadcastWithAckRequest) {
+  Request q;
+  ASSERT_TRUE(decode_request(bytes(node_broadcast_request(true)), q));
+  EXPECT_EQ(q.type, int(RequestType::Broadcast));
+  EXPECT_EQ(q.uid, "aB3dE6");
+  EXPECT_EQ(q.request_id, "Qw12er");
+  ASSERT_EQ(q.packet_result, DecodeResult::Ok);
+  EXPECT_EQ(q.packet.nsp, "/");
+  EXPECT_EQ(q.packet.event, "hello");
+  EXPECT_EQ(q.packet.args_json, R"([1,{"_placeholder":true,"num":0}])");
+  ASSERT_EQ(q.packet.attachments.size(), 1u);
+  EXPECT_EQ(q.packet.attachments[0], std::string("\x00\xff", 2));
+  EXPECT_TRUE(q.has_opts);
+  EXPECT_EQ(q.opts_rooms, std::vector<std::string>{"r1"});
+  EXPECT_EQ(q.timeout_ms, 1500);
+
+  Request no_timeout;
+  ASSERT_TRUE(decode_request(bytes(node_broadcast_request(false)), no_timeout));
+  EXPECT_EQ(no_timeout.timeout_ms, -1);
+}
+
+TEST(AdapterRequest, BroadcastRequestWithoutPacketObjectIsMalformed) {
+  Request q;
+  EXPECT_FALSE(decode_request(bytes(R"({"uid":"u","requestId":"r","type":7,"packet":[1,2]})"), q));
+  Request absent;  // other request types carry no packet at all
+  ASSERT_TRUE(decode_request(bytes(R"({"uid":"u","requestId":"r","type":7})"), absent));
+  EXPECT_EQ(absent.packet_result, DecodeResult::Malformed);
+}
+
+TEST(AdapterRequest, OurBroadcastWithAckRequestReadsBack) {
+  std::vector<std::string> rooms{"a", "b"}, except{"x"};
+  const uint8_t bin[] = {1, 2, 3};
+  roomcast::Arg args[] = {roomcast::Arg("s"), roomcast::Arg(roomcast::RawJson{R"({"k":[1,2.5]})"}),
+                          roomcast::Arg(roomcast::Binary{std::span<const uint8_t>(bin)})};
+  std::string m;
+  ASSERT_TRUE(encode_broadcast_ack_request(m, "me", "me~1", "/chat", "ev", args, rooms, except, 2500));
+  ASSERT_FALSE(m.empty());
+  EXPECT_NE(m[0], '{');  // msgpack, as Node's parser.encode
+  Request q;
+  ASSERT_TRUE(decode_request(bytes(m), q));
+  EXPECT_EQ(q.type, 7);
+  EXPECT_EQ(q.uid, "me");
+  EXPECT_EQ(q.request_id, "me~1");
+  ASSERT_EQ(q.packet_result, DecodeResult::Ok);
+  EXPECT_EQ(q.packet.nsp, "/chat");
+  EXPECT_EQ(q.packet.event, "ev");
+  EXPECT_EQ(q.packet.args_json, R"(["s",{"k":[1,2.5]},{"_placeholder":true,"num":0}])");
+  EXPECT_EQ(q.opts_rooms, rooms);
+  EXPECT_EQ(q.opts_except, except);
+  EXPECT_EQ(q.timeout_ms, 2500);
+
+  std::string bad;
+  roomcast::Arg invalid[] = {roomcast::Arg(roomcast::RawJson{"{nope"})};
+  EXPECT_FALSE(encode_broadcast_ack_request(bad, "me", "me~2", "/", "ev", invalid, {}, {}, 1000));
+  EXPECT_TRUE(bad.empty());
+}
+
+TEST(AdapterRequest, BroadcastAckResponses) {
+  // JSON.stringify({type: 8, requestId, clientCount}) from Node's publishResponse.
+  Response c;
+  ASSERT_TRUE(decode_response(bytes(R"({"type":8,"requestId":"Qw12er","clientCount":3})"), c));
+  EXPECT_EQ(c.type, 8);
+  EXPECT_EQ(c.request_id, "Qw12er");
+  EXPECT_EQ(c.client_count, 3);
+  EXPECT_EQ(encode_client_count_response("Qw12er", 0), R"({"type":8,"requestId":"Qw12er","clientCount":0})");
+
+  // parser.encode({type: 9, requestId, packet: arg}) in any key order.
+  std::string m;
+  mp::put_map(m, 3);
+  mp::put_str(m, "packet");
+  mp::put_map(m, 1);
+  mp::put_str(m, "ok");
+  mp::put_bool(m, true);
+  mp::put_str(m, "requestId");
+  mp::put_str(m, "Qw12er");
+  mp::put_str(m, "type");
+  mp::put_int(m, 9);
+  Response a;
+  ASSERT_TRUE(decode_response(bytes(m), a));
+  EXPECT_EQ(a.type, 9);
+  EXPECT_EQ(a.request_id, "Qw12er");
+  std::vector<std::string> att;
+  EXPECT_EQ(json_of(a.packet_msgpack, att), R"({"ok":true})");
+
+  // Ours: with a value (binary included), and without (undefined: no "packet" key).
+  const uint8_t bin[] = {9, 8};
+  roomcast::Arg v(roomcast::Binary{std::span<const uint8_t>(bin)});
+  std::string ours;
+  ASSERT_TRUE(encode_broadcast_ack_response(ours, "id7", &v));
+  Response o;
+  ASSERT_TRUE(decode_response(bytes(ours), o));
+  EXPECT_EQ(o.type, 9);
+  EXPECT_EQ(o.request_id, "id7");
+  att.clear();
+  EXPECT_EQ(json_of(o.packet_msgpack, att), R"({"_placeholder":true,"num":0})");
+  ASSERT_EQ(att.size(), 1u);
+  EXPECT_EQ(att[0], std::string("\x09\x08", 2));
+  std::string none;
+  ASSERT_TRUE(encode_broadcast_ack_response(none, "id8", nullptr));
+  Response n;
+  ASSERT_TRUE(decode_response(bytes(none), n));
+  EXPECT_EQ(n.type, 9);
+  EXPECT_TRUE(n.packet_msgpack.empty());
+}
+
+TEST(AdapterRequest, FetchedSocketHasNodesHandshakeFields) {
+  std::vector<std::string> rooms{"S1", "r"};
+  std::vector<std::pair<std::string_view, std::string_view>> headers{{"Host", "h"}, {"Origin", "http://o"}};
+  FetchedSocket f;
+  f.id = "S1";
+  f.rooms = rooms;
+  f.address = "::1";
+  f.url = "/socket.io/?EIO=4&transport=websocket&t=1&t=2&name=a%20b";
+  f.query = "EIO=4&transport=websocket&t=1&t=2&name=a%20b";
+  f.headers = headers;
+  f.issued_ms = 1764128400123;
+  std::string items;
+  append_fetched_socket(items, f);
+  EXPECT_EQ(items,
+            R"({"id":"S1","handshake":{"headers":{"host":"h","origin":"http://o"},)"
+            R"x("time":"Wed Nov 26 2025 03:40:00 GMT+0000 (Coordinated Universal Time)","address":"::1",)x"
+            R"("xdomain":true,"secure":false,"issued":1764128400123,)"
+            R"("url":"/socket.io/?EIO=4&transport=websocket&t=1&t=2&name=a%20b",)"
+            R"("query":{"EIO":"4","transport":"websocket","t":["1","2"],"name":"a b"},"auth":{}},)"
+            R"("rooms":["S1","r"],"data":{}})");
+  Response r;
+  ASSERT_TRUE(decode_response(bytes(encode_sockets_response("q", items)), r));
+  ASSERT_EQ(r.sockets.size(), 1u);
+  EXPECT_EQ(r.sockets[0].address, "::1");
+  EXPECT_EQ(r.sockets[0].rooms, rooms);
+}
+
+TEST(AdapterRequest, JsDateString) {
+  EXPECT_EQ(js_date_string(0), "Thu Jan 01 1970 00:00:00 GMT+0000 (Coordinated Universal Time)");
+  EXPECT_EQ(js_date_string(951782400000), "Tue Feb 29 2000 00:00:00 GMT+0000 (Coordinated Universal Time)");
+  EXPECT_EQ(js_date_string(-1), "Wed Dec 31 1969 23:59:59 GMT+0000 (Coordinated Universal Time)");
 }

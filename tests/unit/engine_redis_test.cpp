@@ -171,3 +171,42 @@ TEST(EngineRedis, ServerSideEmitWithAckWhileRedisIsAway) {
   server.wait();
   EXPECT_EQ(calls.load(), 1);
 }
+
+TEST(EngineRedis, BroadcastWithAckWhileRedisIsAway) {
+  // The local members answer; no other node can (Redis is unreachable), so the callback
+  // has their answers and timed_out, at once rather than at the timeout.
+  DeadPort dead;
+  roomcast::Server server(config_for(dead.port, 4));
+  auto& nsp = server.of("/");
+  server.start();
+  WsTestClient c;
+  ASSERT_TRUE(c.connect(server.port()));
+  c.send_text("40");
+  ASSERT_TRUE(c.read_text());
+  std::atomic<int> calls{0};
+  std::atomic<bool> timed_out{false};
+  std::atomic<size_t> answers{0};
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_TRUE(nsp.all().emit_with_ack("q", {}, [&](bool t, std::vector<roomcast::Args> r) {
+    timed_out = t;
+    answers = r.size();
+    ++calls;
+  }, std::chrono::seconds(10)));
+  auto q = c.read_text();
+  ASSERT_TRUE(q && q->rfind("42", 0) == 0) << q.value_or("");
+  c.send_text("43" + q->substr(2, q->find('[') - 2) + "[\"yes\"]");
+  for (int i = 0; i < 300 && calls.load() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(calls.load(), 1);
+  EXPECT_TRUE(timed_out.load());
+  EXPECT_EQ(answers.load(), 1u);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(3));
+  // The server-side request counters are in the stats.
+  EXPECT_TRUE(nsp.server_side_emit("ping", 1));
+  const auto st = server.stats();
+  EXPECT_EQ(st.redis_server_side_sent, 1u);
+  EXPECT_EQ(st.broadcast_acks, 1u);
+  EXPECT_EQ(st.broadcast_ack_timeouts, 1u);
+  server.stop();
+  server.wait();
+  EXPECT_EQ(calls.load(), 1);
+}

@@ -227,6 +227,14 @@ TEST(Http, QueryParam) {
   EXPECT_EQ(query_param("k=%E2%82%AC", "k"), "\xE2\x82\xAC");
 }
 
+TEST(Http, QueryPairs) {
+  using P = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(query_pairs("EIO=4&&t=1&t=2&flag&n=a+b%20c&%73id=x&bad=%zz&"),
+            (P{{"EIO", "4"}, {"t", "1"}, {"t", "2"}, {"flag", ""}, {"n", "a b c"}, {"sid", "x"}, {"bad", "%zz"}}));
+  EXPECT_TRUE(query_pairs("").empty());
+  EXPECT_TRUE(query_pairs("&&").empty());
+}
+
 TEST(Http, Responses) {
   EXPECT_EQ(response(400, "application/json", R"({"code":3,"message":"Bad request"})"),
             "HTTP/1.1 400 Bad Request\r\n"

@@ -40,6 +40,21 @@ std::string stats_json(const roomcast::Stats& s) {
   add("refused_per_address", s.refused_per_address);
   add("accept_errors", s.accept_errors);
   add("recv_buffers_exhausted", s.recv_buffers_exhausted);
+  add("broadcast_acks", s.broadcast_acks);
+  add("broadcast_ack_timeouts", s.broadcast_ack_timeouts);
+  add("broadcast_acks_refused", s.broadcast_acks_refused);
+  add("redis_connected", s.redis_connected ? 1 : 0);
+  add("redis_published", s.redis_published);
+  add("redis_publish_dropped", s.redis_publish_dropped);
+  add("redis_received", s.redis_received);
+  add("redis_delivered", s.redis_delivered);
+  add("redis_connection_losses", s.redis_connection_losses);
+  add("redis_reconnects", s.redis_reconnects);
+  add("redis_server_side_sent", s.redis_server_side_sent);
+  add("redis_server_side_handled", s.redis_server_side_handled);
+  add("redis_server_side_refused", s.redis_server_side_refused);
+  add("redis_requests_answered", s.redis_requests_answered);
+  add("redis_requests_timed_out", s.redis_requests_timed_out);
   for (size_t f = 0; f < roomcast::kFaultCount; ++f)
     add((std::string("fault_") + roomcast::fault_name(roomcast::Fault(f))).c_str(), s.faults[f]);
   return o + "}";

@@ -155,6 +155,25 @@ void install(roomcast::Namespace& nsp) {
       ack(RawJson{out});
     });
   });
+  nsp.on("ask_room", [](Socket& s, const Args& a, Ack ack) {
+    auto room = a.str(0);
+    auto ms = a.i64(1);
+    auto event = a.str(2);
+    if (!room || !ms || *ms <= 0 || !event || !ack) return;
+    auto args = a.forward(3);
+    roomcast::Broadcast b = room->empty() ? s.nsp().all() : s.nsp().to(*room);
+    const bool sent = b.emit_with_ack(*event, args, [ack](bool timed_out, std::vector<Args> responses) {
+      std::string out = timed_out ? R"({"timed_out":true,"responses":[)" : R"({"timed_out":false,"responses":[)";
+      for (size_t i = 0; i < responses.size(); ++i) {
+        out += i ? ",[" : "[";
+        for (size_t k = 0; k < responses[i].size(); ++k) out += (k ? "," : "") + std::string(responses[i].raw(k));
+        out += "]";
+      }
+      out += "]}";
+      ack(RawJson{out});
+    }, std::chrono::milliseconds(*ms));
+    if (!sent) ack(RawJson{R"({"refused":true})"});
+  });
   nsp.on_server_side("ping", [&nsp](const Args& a, roomcast::ServerSideAck ack) {
     nsp.all().emit_args("server_ping", a.forward(0));
     if (!ack) return;

@@ -55,6 +55,7 @@ class Ack;
 struct Handshake {
   std::string address;   // remote IP
   std::string head;      // request line and headers, up to and including the blank line
+  int64_t issued_ms = 0; // when the handshake came, ms since the epoch (socket.io's `issued`)
 
   std::string_view url() const;    // request target, e.g. /socket.io/?EIO=4&transport=websocket
   std::string_view query() const;  // the query string of that target ('' if none)
@@ -97,6 +98,15 @@ struct Stats {
   uint64_t redis_delivered = 0;          // ...of which handed to the local fan-out
   uint64_t redis_connection_losses = 0;
   uint64_t redis_reconnects = 0;
+  uint64_t redis_server_side_sent = 0;      // serverSideEmit requests written (with or without ack)
+  uint64_t redis_server_side_handled = 0;   // serverSideEmit from other nodes given to a handler
+  uint64_t redis_server_side_refused = 0;   // with ack, over the bound of waiting calls
+  uint64_t redis_requests_answered = 0;     // answers sent to other nodes' requests
+  uint64_t redis_requests_timed_out = 0;    // our cluster requests that ended without every answer
+  // Broadcast::emit_with_ack, and the same requests from other nodes of the cluster.
+  uint64_t broadcast_acks = 0;              // started
+  uint64_t broadcast_ack_timeouts = 0;      // ended without every answer (timeout or member left)
+  uint64_t broadcast_acks_refused = 0;      // 1024 waiting already ("refuse-new")
   uint64_t volatile_drops = 0;         // volatile emits skipped for a backed-up connection
   uint64_t connections_reset = 0;      // closed with a TCP reset (slow consumers)
   uint64_t refused_max_connections = 0;  // 503: max_connections(_per_shard) reached
@@ -113,6 +123,12 @@ using DisconnectHandler = std::function<void(Socket&, std::string_view reason)>;
 // Reply to an emit_with_ack: `timed_out` is true (and args empty) if no ack came in time.
 using AckCallback = std::function<void(Socket&, bool timed_out, const Args&)>;
 using FetchCallback = std::function<void(std::vector<SocketInfo>)>;
+// The answers to Broadcast::emit_with_ack: one entry per client that answered, in arrival
+// order, holding its ack's arguments (a client of a Node node gives its first argument only:
+// Node's adapter forwards one). `timed_out`: some selected client did not answer in time,
+// left before answering, or a node of the cluster did not report; `responses` then holds
+// what did arrive (socket.io's err and responses).
+using BroadcastAckCallback = std::function<void(bool timed_out, std::vector<Args> responses)>;
 
 // Answers a middleware: call exactly once, from any thread, now or later.
 class Next {
@@ -201,6 +217,20 @@ class Broadcast {
     return emit_args(event, std::span<const Arg>(args));
   }
 
+  // socket.io's io.timeout(ms).to(room).emit(event, ...args, (err, responses) => ...): the
+  // packet carries one ack id, is encoded once and fanned out like emit(); `cb` gets every
+  // selected client's answer, once all answered (across the Redis cluster: every node
+  // reported its count and its clients answered), or at `timeout` with what came.
+  //   nsp.to("room").emit_with_ack("ready?", args, [](bool timed_out, std::vector<Args> r) {
+  //     ...
+  //   }, std::chrono::seconds(2));
+  // `cb` runs once, on the calling shard (from a handler) or on shard 0. A member that
+  // disconnects first counts as not answering; socket.io would wait for the timeout, here
+  // `cb` may run earlier. False if refused (a shard queue full, or 1024 such broadcasts
+  // already waiting: Stats::broadcast_acks_refused); `cb` is then not called. Not volatile.
+  bool emit_with_ack(std::string_view event, std::span<const Arg> args, BroadcastAckCallback cb,
+                     std::chrono::milliseconds timeout = std::chrono::seconds(5)) const;
+
   void sockets_join(std::string_view room) const;
   void sockets_leave(std::string_view room) const;
   void disconnect_sockets(bool close_connection = false) const;
@@ -276,9 +306,11 @@ class Namespace {
   friend class detail::Shard;
   friend class detail::RedisAdapter;
   ServerSideHandler server_side_handler(std::string_view event) const;  // empty if none
+  uint64_t next_broadcast_ack_id();  // one id per broadcast with acks, as socket.io's nsp._ids
   Server* server_;
   std::string name_;
   uint32_t index_;
+  std::atomic<uint64_t> broadcast_ack_ids_{0};
   mutable std::mutex server_side_mu_;  // handlers may be added while the adapter reads them
   std::unordered_map<std::string, ServerSideHandler> server_side_handlers_;
   std::vector<Middleware> middlewares_;
