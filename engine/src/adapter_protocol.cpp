@@ -185,6 +185,12 @@ bool encode_broadcast(std::string& out, std::string_view uid, std::string_view n
   mp::put_array(out, 3);
   mp::put_str(out, uid);
   if (!encode_packet(out, nsp, event, args)) return false;
+  encode_opts(out, rooms, except);
+  return true;
+}
+
+void encode_opts(std::string& out, std::span<const std::string> rooms, std::span<const std::string> except,
+                 std::optional<int64_t> timeout_ms) {
   mp::put_map(out, 3);
   mp::put_str(out, "rooms");
   mp::put_array(out, uint32_t(rooms.size()));
@@ -193,8 +199,13 @@ bool encode_broadcast(std::string& out, std::string_view uid, std::string_view n
   mp::put_array(out, uint32_t(except.size()));
   for (auto& room : except) mp::put_str(out, room);
   mp::put_str(out, "flags");
-  mp::put_map(out, 0);
-  return true;
+  if (timeout_ms) {
+    mp::put_map(out, 1);
+    mp::put_str(out, "timeout");
+    mp::put_int(out, *timeout_ms);
+  } else {
+    mp::put_map(out, 0);
+  }
 }
 
 }  // namespace roomcast::detail::adapter

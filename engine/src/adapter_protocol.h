@@ -7,6 +7,7 @@
 //   message   [uid, {type: 2, data: [event, ...args], nsp}, {rooms: [...], except: [...], flags: {}}]
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -71,5 +72,9 @@ bool encode_packet(std::string& out, std::string_view nsp, std::string_view even
 bool encode_broadcast(std::string& out, std::string_view uid, std::string_view nsp, std::string_view event,
                       std::span<const Arg> args, std::span<const std::string> rooms,
                       std::span<const std::string> except);
+// Appends the opts object {rooms, except, flags} of a broadcast; flags carry `timeout` when
+// given (a BROADCAST request with acks), else they are empty, as Node's adapter writes them.
+void encode_opts(std::string& out, std::span<const std::string> rooms, std::span<const std::string> except,
+                 std::optional<int64_t> timeout_ms = std::nullopt);
 
 }  // namespace roomcast::detail::adapter

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cstdio>
 
+#include "civil_date.h"
 #include "http_request.h"
 #include "json_text.h"
 #include "msgpack_codec.h"
@@ -298,17 +299,7 @@ bool encode_broadcast_ack_request(std::string& out, std::string_view uid, std::s
     return false;
   }
   mp::put_str(out, "opts");
-  mp::put_map(out, 3);
-  mp::put_str(out, "rooms");
-  mp::put_array(out, uint32_t(rooms.size()));
-  for (auto& room : rooms) mp::put_str(out, room);
-  mp::put_str(out, "except");
-  mp::put_array(out, uint32_t(except.size()));
-  for (auto& room : except) mp::put_str(out, room);
-  mp::put_str(out, "flags");
-  mp::put_map(out, 1);
-  mp::put_str(out, "timeout");
-  mp::put_int(out, timeout_ms);
+  encode_opts(out, rooms, except, timeout_ms);
   return true;
 }
 
@@ -454,19 +445,10 @@ std::string js_date_string(int64_t ms) {
   int64_t days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
   const int64_t in_day = secs - days * 86400;
   const char* weekday = kDays[((days % 7) + 7) % 7];
-  // Civil date from a day count (proleptic Gregorian, eras of 400 years).
-  const int64_t z = days + 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const int64_t doe = z - era * 146097;
-  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const int64_t mp = (5 * doy + 2) / 153;
-  const int64_t day = doy - (153 * mp + 2) / 5 + 1;
-  const int64_t month = mp < 10 ? mp + 3 : mp - 9;
-  const int64_t year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  const detail::CivilDate date = detail::civil_from_days(days);
   char buf[96];
   std::snprintf(buf, sizeof buf, "%s %s %02d %04lld %02d:%02d:%02d GMT+0000 (Coordinated Universal Time)", weekday,
-                kMonths[month - 1], int(day), static_cast<long long>(year), int(in_day / 3600),
+                kMonths[date.month - 1], date.day, static_cast<long long>(date.year), int(in_day / 3600),
                 int(in_day / 60 % 60), int(in_day % 60));
   return buf;
 }

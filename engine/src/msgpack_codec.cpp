@@ -1,5 +1,6 @@
 #include "msgpack_codec.h"
 
+#include "civil_date.h"
 #include "json_text.h"
 
 #include <charconv>
@@ -238,16 +239,9 @@ void append_iso_date(std::string& out, double ms) {
     rem += 86400000;
     --days;
   }
-  // Days since 1970-01-01 to a proleptic Gregorian civil date.
-  const int64_t z = days + 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const int64_t doe = z - era * 146097;
-  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const int64_t mp = (5 * doy + 2) / 153;
-  const int64_t d = doy - (153 * mp + 2) / 5 + 1;
-  const int64_t m = mp < 10 ? mp + 3 : mp - 9;
-  const int64_t y = yoe + era * 400 + (m <= 2);
+  const detail::CivilDate date = detail::civil_from_days(days);
+  const int64_t y = date.year;
+  const int m = date.month, d = date.day;
   char buf[48];
   int len;
   const int hh = int(rem / 3600000), mi = int(rem / 60000 % 60), ss = int(rem / 1000 % 60),
