@@ -40,6 +40,9 @@ std::string stats_json(const roomcast::Stats& s) {
   add("refused_per_address", s.refused_per_address);
   add("accept_errors", s.accept_errors);
   add("recv_buffers_exhausted", s.recv_buffers_exhausted);
+  add("submission_queue_full", s.submission_queue_full);
+  add("submit_retries", s.submit_retries);
+  add("io_cancelled", s.io_cancelled);
   for (size_t f = 0; f < roomcast::kFaultCount; ++f)
     add((std::string("fault_") + roomcast::fault_name(roomcast::Fault(f))).c_str(), s.faults[f]);
   return o + "}";
