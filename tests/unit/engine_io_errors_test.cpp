@@ -133,7 +133,7 @@ TEST(EngineIoErrors, CancelledReceivesOfResetConnectionsFreeTheirSlots) {
   roomcast::Config cfg;
   cfg.port = 0;
   cfg.shards = 1;
-  cfg.max_send_queue_bytes = 128 << 10;
+  cfg.max_send_queue_bytes = 512 << 10;
   cfg.log = [](std::string_view) {};
   roomcast::Server server(cfg);
   install_join(server);
@@ -151,31 +151,34 @@ TEST(EngineIoErrors, CancelledReceivesOfResetConnectionsFreeTheirSlots) {
   // The healthy client reads concurrently: it must see every message, in order.
   const std::string pad(16384, 'p');
   constexpr int kMax = 3000;
-  std::atomic<int> sent{0};
+  std::atomic<int> sent{0}, received{0};
   std::atomic<bool> done{false};
-  int received = 0;
   std::thread reader([&] {
     auto until = Clock::now() + std::chrono::seconds(30);
     while (Clock::now() < until && !(done && received == sent)) {
       auto t = healthy->read_text(200);
       if (!t) continue;
-      ++received;
-      std::string want = "42[\"m\",\"" + pad + "\"," + std::to_string(received) + "]";
+      const int k = received + 1;
+      std::string want = "42[\"m\",\"" + pad + "\"," + std::to_string(k) + "]";
       if (*t != want) {
-        ADD_FAILURE() << "message " << received << " out of order or damaged";
+        ADD_FAILURE() << "message " << k << " out of order or damaged";
         return;
       }
+      received = k;
     }
   });
   // Bounded: kernel buffers take a few MiB per slow client, then their queues hit the bound.
+  // The healthy reader is never more than 8 messages (128 KiB) behind, so however slowly it
+  // gets scheduled, it stays far from the bound itself.
+  auto until = Clock::now() + std::chrono::seconds(20);
   for (int k = 1; k <= kMax && server.stats().slow_consumer_disconnects < uint64_t(kSlow); ++k) {
+    while (k - received > 8 && Clock::now() < until) std::this_thread::sleep_for(std::chrono::microseconds(200));
     ASSERT_TRUE(server.of("/").to("r").emit("m", std::string_view(pad), k));
     sent = k;
-    if (k % 2 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   done = true;
   reader.join();
-  EXPECT_EQ(received, sent.load());
+  EXPECT_EQ(received.load(), sent.load());
   ASSERT_EQ(server.stats().slow_consumer_disconnects, uint64_t(kSlow));
   // Each reset cancels the connection's multishot receive (ECANCELED), then frees the slot.
   ASSERT_TRUE(eventually(server, [](const roomcast::Stats& s) { return s.connections == 1; }))
