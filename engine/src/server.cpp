@@ -22,6 +22,8 @@ ServerCore::ServerCore(Server& server, Config config)
   if (config_.shards == 0) config_.shards = std::max(1u, std::thread::hardware_concurrency());
   if (config_.recv_buffer_count == 0 || (config_.recv_buffer_count & (config_.recv_buffer_count - 1)))
     throw std::invalid_argument("recv_buffer_count must be a power of two");
+  if (config_.io_uring_entries < 8 || (config_.io_uring_entries & (config_.io_uring_entries - 1)))
+    throw std::invalid_argument("io_uring_entries must be a power of two, at least 8");
   if (config_.path.empty() || config_.path.front() != '/') config_.path.insert(0, "/");
   if (config_.path.back() != '/') config_.path.push_back('/');
   if (!config_.redis_url.empty()) {
@@ -250,6 +252,9 @@ Stats Server::stats() const {
     s.refused_per_address += c.refused_per_address.get();
     s.accept_errors += c.accept_errors.get();
     s.recv_buffers_exhausted += c.recv_buffers_exhausted.get();
+    s.submission_queue_full += c.submission_queue_full.get();
+    s.submit_retries += c.submit_retries.get();
+    s.io_cancelled += c.io_cancelled.get();
     for (size_t f = 0; f < kFaultCount; ++f) s.faults[f] += c.faults[f].get();
   }
   s.broadcast_acks = core_->broadcast_acks.started.load(std::memory_order_relaxed);

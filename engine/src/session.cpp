@@ -6,6 +6,7 @@
 #include "ids.h"
 #include "server_core.h"
 #include "shard.h"
+#include "sio_attachments.h"
 #include "sio_packet.h"
 #include "wire_encode.h"
 #include "json_text.h"
@@ -133,18 +134,15 @@ void Shard::on_ws_message(uint32_t slot, Conn& c, const ws::Message& m) {
         engine_message(slot, c, std::string_view(reinterpret_cast<const char*>(m.payload.data()), m.payload.size()), true);
         break;
       }
-      if (!c.pending_binary) {
+      PendingBinary done;
+      sio::AssemblyStep st = sio::assemble_binary(c.pending_binary, m.payload, done);
+      if (st.status == sio::AssemblyStatus::Error) {
         count_fault(counters_, Fault::SioUnexpectedBinary);
         log("unexpected binary message from " + c.peer);
         close_conn(slot, c, ws::close_code::kNormal, "parse error");
         return;
       }
-      PendingBinary& p = *c.pending_binary;
-      p.attachments.emplace_back(reinterpret_cast<const char*>(m.payload.data()), m.payload.size());
-      if (p.attachments.size() == p.expected) {
-        std::unique_ptr<PendingBinary> done = std::move(c.pending_binary);
-        dispatch_packet(slot, c, *done);
-      }
+      if (st.status == sio::AssemblyStatus::Complete) dispatch_packet(slot, c, done);
       break;
     }
     case ws::Opcode::Ping: {
@@ -195,14 +193,15 @@ void Shard::on_eio_text(uint32_t slot, Conn& c, std::string_view text) {
 }
 
 void Shard::on_sio_packet(uint32_t slot, Conn& c, std::string_view text) {
-  if (c.pending_binary) {  // a text packet while attachments are still due
-    count_fault(counters_, Fault::SioMissingAttachments);
-    close_conn(slot, c, ws::close_code::kNormal, "parse error");
-    return;
-  }
-  sio::Packet p;
-  sio::DecodeError err = sio::decode(text, p, core_.config().max_attachments);
-  if (err != sio::DecodeError::None) {
+  PendingBinary pb;
+  sio::AssemblyStep st = sio::assemble_text(c.pending_binary, text, core_.config().max_attachments, pb);
+  if (st.status == sio::AssemblyStatus::Error) {
+    if (st.error == sio::AssemblyError::MissingAttachments) {  // a text packet while attachments are due
+      count_fault(counters_, Fault::SioMissingAttachments);
+      close_conn(slot, c, ws::close_code::kNormal, "parse error");
+      return;
+    }
+    const sio::DecodeError err = st.decode;
     count_fault(counters_, err == sio::DecodeError::BadAckId             ? Fault::SioBadAckId
                            : err == sio::DecodeError::TooManyAttachments ? Fault::SioTooManyAttachments
                            : err == sio::DecodeError::ReservedEventName  ? Fault::SioReservedEvent
@@ -211,12 +210,7 @@ void Shard::on_sio_packet(uint32_t slot, Conn& c, std::string_view text) {
     close_conn(slot, c, ws::close_code::kNormal, "parse error");
     return;
   }
-  PendingBinary pb{uint8_t(p.type), std::string(p.nsp), p.ack_id, std::string(p.data), p.attachments, {}};
-  if (p.attachments > 0) {  // only a binary packet waits for its attachments on the heap
-    c.pending_binary = std::make_unique<PendingBinary>(std::move(pb));
-    return;
-  }
-  dispatch_packet(slot, c, pb);
+  if (st.status == sio::AssemblyStatus::Complete) dispatch_packet(slot, c, pb);
 }
 
 Socket* Shard::socket_of(Conn& c, uint32_t nsp_index) {

@@ -13,11 +13,17 @@
 #include <chrono>
 #include <cstring>
 #include <stdexcept>
+#include <thread>
 #include <utility>
 
+#include "io_test_hooks.h"
 #include "server_core.h"
 
 namespace roomcast::detail {
+
+namespace test_hooks {
+std::atomic<uint32_t> refuse_submits{0};
+}
 
 namespace {
 
@@ -87,7 +93,7 @@ void Shard::setup_ring() {
   for (unsigned flags : attempts) {
     io_uring_params p{};
     p.flags = flags;
-    err = io_uring_queue_init_params(4096, &ring_, &p);
+    err = io_uring_queue_init_params(core_.config().io_uring_entries, &ring_, &p);
     if (err == 0) {
       features = p.features;
       break;
@@ -132,6 +138,12 @@ void Shard::recycle_buffer(uint16_t bid) {
 }
 
 void Shard::submit() {
+  if (test_hooks::refuse_submits.load(std::memory_order_relaxed) != 0) [[unlikely]] {
+    uint32_t n = test_hooks::refuse_submits.load(std::memory_order_relaxed);
+    while (n != 0 && !test_hooks::refuse_submits.compare_exchange_weak(n, n - 1)) {
+    }
+    if (n != 0) return;
+  }
   io_uring_submit(&ring_);
   after_submit();
 }
@@ -142,12 +154,24 @@ void Shard::after_submit() {
 
 io_uring_sqe* Shard::sqe() {
   io_uring_sqe* s = io_uring_get_sqe(&ring_);
-  if (!s) {  // submission queue full: flush it and retry once
+  if (s) [[likely]] return s;
+  make_room(1);
+  return io_uring_get_sqe(&ring_);
+}
+
+void Shard::make_room(unsigned n) {
+  if (io_uring_sq_space_left(&ring_) >= n) return;
+  counters_.submission_queue_full.add();
+  // The kernel takes the whole queue, except when it cannot allocate requests (-EAGAIN;
+  // since 5.19 a completion-queue overflow no longer refuses submits). That passes, so the
+  // shard waits it out in 1 ms steps: an operation dropped here would leave a connection
+  // waiting for a completion that never comes.
+  while (true) {
     submit();
-    s = io_uring_get_sqe(&ring_);
-    if (!s) throw std::runtime_error("io_uring submission queue exhausted");
+    if (io_uring_sq_space_left(&ring_) >= n) return;
+    counters_.submit_retries.add();
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
-  return s;
 }
 
 void Shard::arm_accept() {
@@ -198,6 +222,8 @@ void Shard::run() {
   arm_wake();
   int64_t stop_deadline = 0;
   while (true) {
+    // Sockets disconnected last turn: no handler of theirs is on the stack any more.
+    graveyard_.clear();
     now_ms_ = steady_ms();
     if (stop_requested_.load(std::memory_order_relaxed) && !stopping_) {
       io_uring_sqe* s = sqe();
@@ -367,7 +393,9 @@ void Shard::on_accept(int res, bool more) {
         reschedule(slot);
       }
     }
-  } else if (res != -ECANCELED) {
+  } else if (res == -ECANCELED) {
+    counters_.io_cancelled.add();
+  } else {
     counters_.accept_errors.add();
     log(std::string("accept: ") + std::strerror(-res));
   }
@@ -394,6 +422,7 @@ void Shard::on_recv(uint32_t slot, uint32_t gen, int res, uint32_t flags) {
   }
   if (has_buf) recycle_buffer(bid);
   if (res == -ENOBUFS) counters_.recv_buffers_exhausted.add();
+  if (res == -ECANCELED) counters_.io_cancelled.add();  // a reset's cancel (shard_abort.cpp)
   if (!valid) return;
   Conn& c = *cp;
   if (res == 0) {
@@ -608,6 +637,7 @@ void Shard::release_queue(Conn& c) {
 }
 
 void Shard::on_send(uint32_t slot, uint32_t gen, int res) {
+  if (res == -ECANCELED) counters_.io_cancelled.add();
   if (slot >= conns_.size()) return;
   Conn& c = *conns_[slot];
   if (c.gen != gen || !c.send_inflight) return;
@@ -651,6 +681,7 @@ void Shard::on_send(uint32_t slot, uint32_t gen, int res) {
 void Shard::begin_close(uint32_t slot, Conn& c, bool reset) {
   if (c.fd_closing) return;
   c.fd_closing = true;
+  make_room(2);  // a chain split over two submits would lose its link
   // Shutdown ends the multishot recv (it completes with 0) and fails a pending send; the
   // hard link makes the close run even if shutdown fails (peer already gone). A reset must
   // not send a FIN first, so it cancels the recv and send instead.

@@ -26,6 +26,7 @@
 #include "send_queue.h"
 #include "send_scratch.h"
 #include "shared_frame.h"
+#include "sio_attachments.h"
 #include "timer_wheel.h"
 #include "ws_frame.h"
 
@@ -75,15 +76,8 @@ struct Task {
 
 enum class ConnState : uint8_t { Free, Http, Open, Closing };
 
-// Binary packet waiting for its attachments.
-struct PendingBinary {
-  uint8_t type;            // sio::Type
-  std::string nsp;
-  std::optional<uint64_t> ack_id;
-  std::string data;        // the packet's JSON text
-  uint32_t expected;
-  std::vector<std::string> attachments;
-};
+// A Socket.IO packet with its attachments; while some are due it waits in the connection.
+using PendingBinary = sio::AssembledPacket;
 
 // One TCP connection (one Engine.IO session), living in a slot of its shard.
 struct Conn {
@@ -209,7 +203,8 @@ class Shard {
   void maybe_free(uint32_t slot, Conn& c);
   void run_timers();
   int64_t begin_shutdown();  // shard_shutdown.cpp; returns the deadline
-  io_uring_sqe* sqe();
+  io_uring_sqe* sqe();  // never null: a full queue is submitted first (make_room)
+  void make_room(unsigned n);  // n SQEs free in the submission queue
   void submit();        // io_uring_submit + after_submit
   void after_submit();  // frees the send scratch once every SQE is consumed
   void recycle_buffer(uint16_t bid);

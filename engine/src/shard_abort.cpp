@@ -18,6 +18,7 @@ const linger kLingerZero{1, 0};
 
 void Shard::abort_conn(uint32_t slot, Conn& c) {
   if (c.fd_closing) return;
+  make_room(3);  // this, then begin_close's two, as one linked chain
   // The socket sits only in the ring's fixed-file table, so setsockopt goes through the ring.
   io_uring_sqe* s = sqe();
   io_uring_prep_rw(IORING_OP_URING_CMD, s, int(slot), nullptr, 0, 0);

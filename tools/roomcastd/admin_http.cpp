@@ -55,6 +55,9 @@ std::string stats_json(const roomcast::Stats& s) {
   add("redis_server_side_refused", s.redis_server_side_refused);
   add("redis_requests_answered", s.redis_requests_answered);
   add("redis_requests_timed_out", s.redis_requests_timed_out);
+  add("submission_queue_full", s.submission_queue_full);
+  add("submit_retries", s.submit_retries);
+  add("io_cancelled", s.io_cancelled);
   for (size_t f = 0; f < roomcast::kFaultCount; ++f)
     add((std::string("fault_") + roomcast::fault_name(roomcast::Fault(f))).c_str(), s.faults[f]);
   return o + "}";

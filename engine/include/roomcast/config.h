@@ -74,6 +74,10 @@ struct Config {
   // in several (the parser takes streams), and a burst that finds the ring empty re-arms.
   uint32_t recv_buffer_size = 8192;    // bytes per buffer
   uint32_t recv_buffer_count = 256;    // buffers per shard (power of two)
+  // Submission queue entries per shard's io_uring (power of two, >= 8; completion queue
+  // twice that). A full queue is handed to the kernel mid-turn (Stats::submission_queue_full);
+  // small values exist to exercise that path, not for production.
+  uint32_t io_uring_entries = 4096;
 
   // Where log lines go (one line per call, no trailing newline). Default: stderr.
   std::function<void(std::string_view)> log;

@@ -113,6 +113,9 @@ struct Stats {
   uint64_t refused_per_address = 0;      // 503: max_connections_per_address reached
   uint64_t accept_errors = 0;          // accept failed (EMFILE, ENFILE, ENOMEM...); retried
   uint64_t recv_buffers_exhausted = 0; // receive found the buffer ring empty; re-armed
+  uint64_t submission_queue_full = 0;  // io_uring SQ full mid-turn: submitted early
+  uint64_t submit_retries = 0;         // the kernel took no SQE (-EAGAIN); retried after 1 ms
+  uint64_t io_cancelled = 0;           // receive/send/accept ended with ECANCELED (resets, stop)
   uint64_t faults[kFaultCount] = {};   // refused input by reason (roomcast/faults.h)
   uint64_t fault(Fault f) const { return faults[size_t(f)]; }
 };
