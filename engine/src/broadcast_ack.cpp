@@ -1,5 +1,6 @@
 #include "broadcast_ack.h"
 
+#include "guarded.h"
 #include "redis_adapter.h"
 #include "server_core.h"
 #include "shard.h"
@@ -141,13 +142,8 @@ class CollectSink final : public detail::BroadcastAckSink {
   CollectSink(detail::ServerCore& core, BroadcastAckCallback cb) : core_(core), cb_(std::move(cb)) {}
   void answer(const Args& reply) override { got_.push_back(reply); }
   void done(bool missing) override {
-    try {
-      cb_(missing, std::move(got_));
-    } catch (const std::exception& e) {
-      core_.log(std::string("broadcast ack callback threw: ") + e.what());
-    } catch (...) {
-      core_.log("broadcast ack callback threw a non-exception");
-    }
+    detail::call_guarded("broadcast ack callback", [&] { cb_(missing, std::move(got_)); },
+                         [&](const std::string& line) { core_.log(line); });
   }
 
  private:

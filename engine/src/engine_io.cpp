@@ -82,34 +82,19 @@ void Shard::engine_opened(uint32_t slot, Conn& c, std::string sid) {
   c.open_deadline_ms = 0;  // no namespace to join, so no connect timeout
   const auto& h = core_.config().engine_io;
   if (!h.on_open) return;
-  try {
-    h.on_open(handle(this, slot, c));
-  } catch (const std::exception& e) {
-    counters_.handler_exceptions.add();
-    log(std::string("engine.io open handler threw: ") + e.what());
-  }
+  guarded("engine.io open handler", [&] { h.on_open(handle(this, slot, c)); });
 }
 
 void Shard::engine_message(uint32_t slot, Conn& c, std::string_view data, bool binary) {
   const auto& h = core_.config().engine_io;
   if (!h.on_message) return;
-  try {
-    h.on_message(handle(this, slot, c), data, binary);
-  } catch (const std::exception& e) {
-    counters_.handler_exceptions.add();
-    log(std::string("engine.io message handler threw: ") + e.what());
-  }
+  guarded("engine.io message handler", [&] { h.on_message(handle(this, slot, c), data, binary); });
 }
 
 void Shard::engine_closed(uint32_t slot, Conn& c, std::string_view reason) {
   const auto& h = core_.config().engine_io;
   if (!h.on_close) return;
-  try {
-    h.on_close(handle(this, slot, c), reason);
-  } catch (const std::exception& e) {
-    counters_.handler_exceptions.add();
-    log(std::string("engine.io close handler threw: ") + e.what());
-  }
+  guarded("engine.io close handler", [&] { h.on_close(handle(this, slot, c), reason); });
 }
 
 }  // namespace detail

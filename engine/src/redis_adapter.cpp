@@ -15,6 +15,7 @@
 #include "adapter_protocol.h"
 #include "adapter_request.h"
 #include "broadcast_ack.h"
+#include "guarded.h"
 #include "msgpack_codec.h"
 #include "server_core.h"
 #include "shard.h"
@@ -63,13 +64,8 @@ void answer(ServerCore& core, const ServerSideCallback& cb, bool timed_out, std:
             std::vector<std::string> attachments) {
   answers.push_back(']');
   auto args = Args::from_array(std::move(answers), 0, std::move(attachments));
-  try {
-    cb(timed_out, args ? *args : Args{});
-  } catch (const std::exception& e) {
-    core.log(std::string("redis: server-side ack callback threw: ") + e.what());
-  } catch (...) {
-    core.log("redis: server-side ack callback threw");
-  }
+  call_guarded("redis: server-side ack callback", [&] { cb(timed_out, args ? *args : Args{}); },
+               [&](const std::string& line) { core.log(line); });
 }
 
 // Runs f on `shard` (or on shard 0 when null), from any thread.
@@ -702,13 +698,8 @@ void RedisAdapter::on_server_side(const std::string& nsp_name, const std::string
     };
   }
   counters_.server_side_handled.add();
-  try {
-    handler(*args, std::move(ack));
-  } catch (const std::exception& e) {
-    log(std::string("server-side handler for \"") + *event + "\" threw: " + e.what());
-  } catch (...) {
-    log(std::string("server-side handler for \"") + *event + "\" threw");
-  }
+  call_guarded("server-side handler for \"" + *event + "\"", [&] { handler(*args, std::move(ack)); },
+               [&](const std::string& line) { log(line); });
 }
 
 // True if `r` answers one of our serverSideEmit requests (it is then consumed).

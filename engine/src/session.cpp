@@ -278,15 +278,7 @@ void Shard::dispatch_packet(uint32_t slot, Conn& c, PendingBinary& p) {
       s->pending_acks_->erase(it);
       auto args = Args::from_array(std::move(p.data), 0, std::move(p.attachments));
       if (!args) return;
-      try {
-        cb(*s, false, *args);
-      } catch (const std::exception& e) {
-        counters_.handler_exceptions.add();
-        log(std::string("ack callback threw: ") + e.what());
-      } catch (...) {
-        counters_.handler_exceptions.add();
-        log("ack callback threw a non-exception");
-      }
+      guarded("ack callback", [&] { cb(*s, false, *args); });
       break;
     }
     case sio::Type::Disconnect:
@@ -298,15 +290,7 @@ void Shard::dispatch_packet(uint32_t slot, Conn& c, PendingBinary& p) {
 }
 
 void Shard::call_handler(Socket& s, const EventHandler& h, const Args& args, Ack ack) {
-  try {
-    h(s, args, std::move(ack));
-  } catch (const std::exception& e) {
-    counters_.handler_exceptions.add();
-    log(std::string("handler threw: ") + e.what());
-  } catch (...) {
-    counters_.handler_exceptions.add();
-    log("handler threw a non-exception");
-  }
+  guarded("handler", [&] { h(s, args, std::move(ack)); });
 }
 
 // ---------------------------------------------------------------- namespaces
@@ -335,17 +319,9 @@ void Shard::run_middleware(uint32_t slot, Conn& c, Socket& s, uint32_t step) {
   next.nsp_index_ = s.nsp_->index_;
   next.step_ = step;
   next.done_ = std::make_shared<std::atomic<bool>>(false);
-  try {
-    s.nsp_->middlewares_[step](s, next);
-  } catch (const std::exception& e) {
-    counters_.handler_exceptions.add();
-    log(std::string("middleware threw: ") + e.what());
-    next.refuse(e.what());
-  } catch (...) {
-    counters_.handler_exceptions.add();
-    log("middleware threw a non-exception");
-    next.refuse("server error");
-  }
+  std::string why;
+  if (!guarded("middleware", [&] { s.nsp_->middlewares_[step](s, next); }, &why))
+    next.refuse(why.empty() ? "server error" : why);
 }
 
 void Shard::middleware_done(uint32_t slot, uint32_t gen, uint32_t nsp_index, uint32_t step, bool accepted,
@@ -379,15 +355,7 @@ void Shard::finish_connect(uint32_t slot, Conn& c, Socket* s) {
   counters_.sockets.add();
   send_text(slot, c, "4" + sio::encode_connect_ok(s->nsp_->name(), s->id_));
   for (auto& h : s->nsp_->on_connection_) {
-    try {
-      h(*s);
-    } catch (const std::exception& e) {
-      counters_.handler_exceptions.add();
-      log(std::string("connection handler threw: ") + e.what());
-    } catch (...) {
-      counters_.handler_exceptions.add();
-      log("connection handler threw a non-exception");
-    }
+    guarded("connection handler", [&] { h(*s); });
     if (!s->connected_) break;
   }
 }
@@ -426,15 +394,7 @@ void Shard::socket_disconnect(Socket& s, bool close_connection, std::string_view
   end_broadcast_acks(s);
   std::string why(reason);
   for (auto& h : s.on_disconnect_) {
-    try {
-      h(s, why);
-    } catch (const std::exception& e) {
-      counters_.handler_exceptions.add();
-      log(std::string("disconnect handler threw: ") + e.what());
-    } catch (...) {
-      counters_.handler_exceptions.add();
-      log("disconnect handler threw a non-exception");
-    }
+    guarded("disconnect handler", [&] { h(s, why); });
   }
   // The Socket may still be on the caller's stack (a handler calling disconnect()):
   // it is freed between loop turns, not here.
@@ -551,15 +511,7 @@ void Shard::on_timer(uint32_t slot, Conn& c) {
       if (it == s->pending_acks_->end()) continue;
       AckCallback cb = std::move(it->second.cb);
       s->pending_acks_->erase(it);
-      try {
-        cb(*s, true, Args());
-      } catch (const std::exception& e) {
-        counters_.handler_exceptions.add();
-        log(std::string("ack callback threw: ") + e.what());
-      } catch (...) {
-        counters_.handler_exceptions.add();
-        log("ack callback threw a non-exception");
-      }
+      guarded("ack callback", [&] { cb(*s, true, Args()); });
       if (c.state != ConnState::Open) return;
     }
   }

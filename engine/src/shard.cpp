@@ -332,12 +332,7 @@ void Shard::drain_tasks() {
       } else if (batch[i].call) {
         // Application code (fetch_sockets callbacks, acks from other threads) must not
         // take the shard down with it.
-        try {
-          (*batch[i].call)(*this);
-        } catch (...) {
-          counters_.handler_exceptions.add();
-          log("a posted task threw");
-        }
+        guarded("posted task", [&] { (*batch[i].call)(*this); });
         delete batch[i].call;
       }
     }

@@ -20,6 +20,7 @@
 
 #include "broadcast_profile.h"
 #include "counters.h"
+#include "guarded.h"
 #include "polling.h"
 #include "roomcast/server.h"
 #include "room_table.h"
@@ -174,6 +175,16 @@ class Shard {
   int64_t now_ms() const { return now_ms_; }
   void reschedule(uint32_t slot);
   void log(std::string_view line);
+
+  // Runs application code (handlers, callbacks, middleware) on this shard: whatever it
+  // throws is counted (handler_exceptions) and logged, and goes no further (guarded.h).
+  template <class F>
+  bool guarded(std::string_view what, F&& f, std::string* error = nullptr) noexcept {
+    return call_guarded(what, f, [this](const std::string& line) {
+      counters_.handler_exceptions.add();
+      log(line);
+    }, error);
+  }
 
  private:
   friend class SessionOps;

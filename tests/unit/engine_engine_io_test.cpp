@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 
 #include "roomcast/server.h"
@@ -19,16 +20,16 @@ struct Seen {
   std::string last_close_reason;
 };
 
-std::unique_ptr<roomcast::Server> start(Seen& seen, roomcast::Config cfg = {}) {
+std::unique_ptr<roomcast::Server> start(Seen& seen, roomcast::Config cfg = {}, unsigned shards = 2) {
   cfg.port = 0;
-  cfg.shards = 2;
+  cfg.shards = shards;
   cfg.log = [](std::string_view) {};
   cfg.engine_io_path = "/engine.io/";
   cfg.engine_io.on_open = [&seen](const roomcast::EngineConnection& c) {
     ++seen.opens;
     c.send("welcome " + c.id());
   };
-  cfg.engine_io.on_message = [](const roomcast::EngineConnection& c, std::string_view data, bool binary) {
+  if (!cfg.engine_io.on_message) cfg.engine_io.on_message = [](const roomcast::EngineConnection& c, std::string_view data, bool binary) {
     if (binary)
       c.send_binary({reinterpret_cast<const uint8_t*>(data.data()), data.size()});
     else if (data == "bye")
@@ -110,6 +111,33 @@ TEST(EngineIo, SocketIoPathStillServesSocketIo) {
   ASSERT_TRUE(reply);
   EXPECT_EQ(reply->rfind("40{\"sid\":", 0), 0u) << *reply;
   EXPECT_EQ(seen.opens.load(), 0);
+  s->stop();
+  s->wait();
+}
+
+// Application code may throw anything; before it went through Shard::guarded, a throw that
+// was not a std::exception escaped the Engine.IO handlers and ended the shard's thread.
+TEST(EngineIo, HandlerThrowingANonExceptionIsCountedAndTheShardGoesOn) {
+  Seen seen;
+  roomcast::Config cfg;
+  cfg.engine_io.on_message = [](const roomcast::EngineConnection& c, std::string_view data, bool) {
+    if (data == "throw-int") throw 42;
+    if (data == "throw-std") throw std::runtime_error("boom");
+    c.send(std::string("echo:") + std::string(data));
+  };
+  auto s = start(seen, cfg, 1);
+  WsTestClient a, b;
+  ASSERT_TRUE(a.connect(s->port(), kPath));
+  ASSERT_TRUE(a.read_text());
+  a.send_text("4throw-int");
+  a.send_text("4throw-std");
+  a.send_text("4after");
+  EXPECT_EQ(a.read_text(), "4echo:after");
+  ASSERT_TRUE(b.connect(s->port(), kPath));  // the shard still accepts and serves others
+  ASSERT_TRUE(b.read_text());
+  b.send_text("4hi");
+  EXPECT_EQ(b.read_text(), "4echo:hi");
+  EXPECT_EQ(s->stats().handler_exceptions, 2u);
   s->stop();
   s->wait();
 }
