@@ -33,6 +33,12 @@ std::optional<Args> Args::from_array(std::string array_json, size_t skip,
   return a;
 }
 
+std::string json_quote(std::string_view s) {
+  std::string out;
+  json::append_string(out, s);
+  return out;
+}
+
 std::optional<std::string> Args::str(size_t i) const {
   if (i >= items_.size()) return std::nullopt;
   std::string_view t = raw(i);

@@ -34,14 +34,8 @@ std::string_view trim(std::string_view s) {
 // Index just past the string literal whose opening quote is s[i]; s.size() if it never
 // closes (only possible on unvalidated input).
 size_t skip_string(std::string_view s, size_t i) {
-  for (++i; i < s.size(); ++i) {
-    if (s[i] == '\\') {
-      ++i;
-    } else if (s[i] == '"') {
-      return i + 1;
-    }
-  }
-  return s.size();
+  const size_t end = json::string_end(s, i);
+  return end == std::string_view::npos ? s.size() : end;
 }
 
 // End of the value starting at s[i]: the first ',', ']' or '}' outside strings at depth 0.

@@ -198,3 +198,14 @@ TEST(ArgsHead, SkippedFirstElementIsKeptRaw) {
   auto none = roomcast::Args::from_array("[1,2]", 0);
   EXPECT_EQ(none->skipped_head(), "");
 }
+
+TEST(Args, JsonQuoteBuildsLiteralsForRawJson) {
+  EXPECT_EQ(roomcast::json_quote("a\"b\\c\n"), R"("a\"b\\c\n")");
+  EXPECT_EQ(roomcast::json_quote("\xff"), "\"\xEF\xBF\xBD\"");
+  // What an application builds from it reads back as the strings it started from.
+  const std::string text = "[" + roomcast::json_quote("r\"1") + "," + roomcast::json_quote("é") + "]";
+  auto args = roomcast::Args::from_array(text, 0);
+  ASSERT_TRUE(args);
+  EXPECT_EQ(args->str(0), "r\"1");
+  EXPECT_EQ(args->str(1), "é");
+}

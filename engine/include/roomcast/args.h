@@ -23,6 +23,11 @@ struct RawJson {
   std::string_view text;
 };
 
+// The JSON string literal for `s`, quotes included, escaped as JSON.stringify does (ill-formed
+// UTF-8 becomes U+FFFD), for building RawJson:
+//   socket.emit("rooms", RawJson{"[" + json_quote("a\"b") + "]"});   // sends ["a\"b"]
+std::string json_quote(std::string_view s);
+
 // Bytes sent as a binary attachment: emit("ev", Binary{bytes}).
 struct Binary {
   std::span<const uint8_t> bytes;
