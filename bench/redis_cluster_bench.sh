@@ -24,6 +24,7 @@ PAYLOAD=${PAYLOAD:-64}
 WINDOW=${WINDOW:-8}
 RATE=${RATE:-1000}
 RESULTS=${RESULTS:-$(mktemp -d "${TMPDIR:-/tmp}/roomcast-redis-bench.XXXXXX")}
+mkdir -p "$RESULTS"
 roomcastd=$BUILD/tools/roomcastd/roomcastd
 bench=$BUILD/bench/harness/roomcast-bench
 [[ -x $roomcastd && -x $bench ]] || { echo "build roomcastd and roomcast-bench in $BUILD first" >&2; exit 2; }
@@ -75,11 +76,14 @@ run() {  # kind mode
       --json "$RESULTS/$kind-$mode.json" --label "$kind-$mode" >"$RESULTS/$kind-$mode.out" 2>&1 || true
 }
 
+# A fresh pair per run: a node that fell behind in the saturate run would otherwise still be
+# delivering that backlog (same rooms, same publisher ids) into the rate run.
 for kind in roomcastd node; do
-  start_pair "$kind"
-  run "$kind" saturate
-  run "$kind" rate
-  stop_pair
+  for mode in rate saturate; do
+    start_pair "$kind"
+    run "$kind" "$mode"
+    stop_pair
+  done
 done
 
 python3 - "$RESULTS" <<'PY'
