@@ -9,11 +9,13 @@
 #include <thread>
 #include <vector>
 
+#include "engine_test_support.h"
 #include "roomcast/server.h"
 #include "ws_test_client.h"
 
 using roomcast::Fault;
 using roomcast::testing::WsTestClient;
+using roomcast::testing::quiet_config;
 
 namespace {
 
@@ -297,11 +299,8 @@ TEST(BadInputValid, AckForAnUnknownIdIsIgnored) {
 }
 
 TEST(BadInputValid, HalfARequestThenTimeoutIsCounted) {
-  roomcast::Config cfg;
-  cfg.port = 0;
-  cfg.shards = 1;
+  roomcast::Config cfg = quiet_config(1);
   cfg.handshake_timeout_ms = 200;
-  cfg.log = [](std::string_view) {};
   roomcast::Server server(cfg);
   server.of("/");
   server.start();

@@ -11,11 +11,14 @@
 #include <set>
 #include <thread>
 
+#include "engine_test_support.h"
 #include "roomcast/server.h"
 #include "ws_test_client.h"
 
 using roomcast::testing::WsTestClient;
 using Clock = std::chrono::steady_clock;
+using roomcast::testing::on_join;
+using roomcast::testing::quiet_config;
 
 namespace {
 
@@ -29,16 +32,10 @@ struct Result {
 
 struct Cluster {
   Cluster() {
-    roomcast::Config cfg;
-    cfg.port = 0;
-    cfg.shards = 2;
-    cfg.log = [](std::string_view) {};
+    roomcast::Config cfg = quiet_config(2);
     server = std::make_unique<roomcast::Server>(cfg);
     auto& nsp = server->of("/");
-    nsp.on("join", [](roomcast::Socket& s, const roomcast::Args& a, roomcast::Ack ack) {
-      s.join(*a.str(0));
-      ack("ok");
-    });
+    on_join(nsp);
     // From a handler: the group lives on this shard, the summary goes back to the asker.
     nsp.on("ask_all", [](roomcast::Socket& s, const roomcast::Args&, roomcast::Ack) {
       const std::string asker = s.id();

@@ -15,11 +15,14 @@
 #include <thread>
 #include <vector>
 
+#include "engine_test_support.h"
 #include "roomcast/server.h"
 #include "ws_test_client.h"
 
 using roomcast::testing::WsTestClient;
 using Clock = std::chrono::steady_clock;
+using roomcast::testing::on_join;
+using roomcast::testing::room_size;
 
 namespace {
 
@@ -54,13 +57,6 @@ std::string client_frame(uint8_t opcode, const std::string& payload) {
   for (size_t i = 0; i < payload.size(); ++i) f += char(payload[i] ^ mask[i % 4]);
   return f;
 }
-
-size_t room_size(roomcast::Server& s, const std::string& room) {
-  std::promise<size_t> p;
-  s.of("/").to(room).fetch_sockets([&](std::vector<roomcast::SocketInfo> v) { p.set_value(v.size()); });
-  return p.get_future().get();
-}
-
 }  // namespace
 
 TEST(EngineCloseRaces, EveryWayOfClosingAtOnceEndsEachConnectionOnce) {
@@ -77,10 +73,7 @@ TEST(EngineCloseRaces, EveryWayOfClosingAtOnceEndsEachConnectionOnce) {
   nsp.on_connection([&](roomcast::Socket& s) {
     s.on_disconnect([&](roomcast::Socket&, std::string_view) { disconnect_calls.fetch_add(1); });
   });
-  nsp.on("join", [](roomcast::Socket& s, const roomcast::Args& a, roomcast::Ack ack) {
-    s.join(*a.str(0));
-    ack("ok");
-  });
+  on_join(nsp);
   nsp.on("bye", [](roomcast::Socket& s, const roomcast::Args&, roomcast::Ack) { s.disconnect(true); });
   // Runs on the kicker's shard; the victims may be on the other one.
   nsp.on("kick", [&nsp](roomcast::Socket&, const roomcast::Args& a, roomcast::Ack) {

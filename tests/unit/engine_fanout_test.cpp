@@ -9,27 +9,24 @@
 #include <set>
 #include <thread>
 
+#include "engine_test_support.h"
 #include "roomcast/server.h"
 #include "ws_test_client.h"
 
 using roomcast::testing::WsTestClient;
+using roomcast::testing::on_join;
+using roomcast::testing::quiet_config;
 
 namespace {
 
 roomcast::Config test_config(unsigned shards) {
-  roomcast::Config cfg;
-  cfg.port = 0;
-  cfg.shards = shards;
-  cfg.log = [](std::string_view) {};
+  roomcast::Config cfg = quiet_config(shards);
   return cfg;
 }
 
 void install(roomcast::Server& server) {
   auto& nsp = server.of("/");
-  nsp.on("join", [](roomcast::Socket& s, const roomcast::Args& a, roomcast::Ack ack) {
-    s.join(*a.str(0));
-    ack("ok");
-  });
+  on_join(nsp);
   nsp.on("pub", [](roomcast::Socket& s, const roomcast::Args& a, roomcast::Ack) {
     s.nsp().to(*a.str(0)).emit_args("m", a.forward(1));
   });

@@ -15,21 +15,16 @@
 #include <thread>
 #include <vector>
 
+#include "engine_test_support.h"
 #include "roomcast/server.h"
 #include "ws_test_client.h"
 
 using roomcast::testing::WsTestClient;
 using Clock = std::chrono::steady_clock;
+using roomcast::testing::quiet_config;
+using roomcast::testing::room_size;
 
 namespace {
-
-roomcast::Config base(unsigned shards = 1) {
-  roomcast::Config cfg;
-  cfg.port = 0;
-  cfg.shards = shards;
-  cfg.log = [](std::string_view) {};
-  return cfg;
-}
 
 void install_echo(roomcast::Server& s) {
   auto& nsp = s.of("/");
@@ -76,17 +71,10 @@ int lowest_free_fd() {
   ::close(fd);
   return fd;
 }
-
-size_t room_size(roomcast::Server& s, const std::string& room) {
-  std::promise<size_t> p;
-  s.of("/").to(room).fetch_sockets([&](std::vector<roomcast::SocketInfo> v) { p.set_value(v.size()); });
-  return p.get_future().get();
-}
-
 }  // namespace
 
 TEST(EngineFaults, ThrowingApplicationCodeDoesNotKillTheShard) {
-  roomcast::Server server(base());
+  roomcast::Server server(quiet_config());
   install_echo(server);
   auto& nsp = server.of("/");
   nsp.on("boom", [](roomcast::Socket&, const roomcast::Args&, roomcast::Ack) { throw std::runtime_error("boom"); });
@@ -128,7 +116,7 @@ TEST(EngineFaults, ThrowingApplicationCodeDoesNotKillTheShard) {
 }
 
 TEST(EngineFaults, ReceiveBufferRingRunningDryIsRefilledAndRearmed) {
-  auto cfg = base();
+  auto cfg = quiet_config();
   cfg.recv_buffer_count = 2;   // two 512-byte buffers for everyone: exhausted at once
   cfg.recv_buffer_size = 512;
   roomcast::Server server(cfg);
@@ -164,7 +152,7 @@ TEST(EngineFaults, AcceptKeepsGoingAfterEmfileClears) {
     ~Restore() { ::setrlimit(RLIMIT_NOFILE, &r); }
   } restore{old};
 
-  roomcast::Server server(base());
+  roomcast::Server server(quiet_config());
   install_echo(server);
   server.start();
   WsTestClient warm;  // the listener works (and the shard's own descriptors exist)
@@ -195,7 +183,7 @@ TEST(EngineFaults, AcceptKeepsGoingAfterEmfileClears) {
 }
 
 TEST(EngineFaults, ChurnLeavesNothingBehind) {
-  roomcast::Server server(base(2));
+  roomcast::Server server(quiet_config(2));
   install_echo(server);
   server.start();
   WsTestClient steady;  // stays through the churn and keeps getting broadcasts

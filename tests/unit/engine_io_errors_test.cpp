@@ -12,12 +12,14 @@
 #include <thread>
 #include <vector>
 
+#include "engine_test_support.h"
 #include "io_test_hooks.h"
 #include "roomcast/server.h"
 #include "ws_test_client.h"
 
 using roomcast::testing::WsTestClient;
 using Clock = std::chrono::steady_clock;
+using roomcast::testing::quiet_config;
 
 namespace {
 
@@ -130,11 +132,8 @@ TEST(EngineIoErrors, SubmitsTheKernelRefusesAreRetried) {
 }
 
 TEST(EngineIoErrors, CancelledReceivesOfResetConnectionsFreeTheirSlots) {
-  roomcast::Config cfg;
-  cfg.port = 0;
-  cfg.shards = 1;
+  roomcast::Config cfg = quiet_config(1);
   cfg.max_send_queue_bytes = 512 << 10;
-  cfg.log = [](std::string_view) {};
   roomcast::Server server(cfg);
   install_join(server);
   server.start();

@@ -14,30 +14,23 @@
 #include <thread>
 #include <vector>
 
+#include "engine_test_support.h"
 #include "roomcast/server.h"
 #include "ws_test_client.h"
 
 using roomcast::testing::WsTestClient;
 using Clock = std::chrono::steady_clock;
+using roomcast::testing::on_join;
+using roomcast::testing::quiet_config;
+using roomcast::testing::room_size;
 
 namespace {
-
-roomcast::Config base(unsigned shards = 1) {
-  roomcast::Config cfg;
-  cfg.port = 0;
-  cfg.shards = shards;
-  cfg.log = [](std::string_view) {};
-  return cfg;
-}
 
 struct Running {
   explicit Running(roomcast::Config cfg) {
     server = std::make_unique<roomcast::Server>(cfg);
     auto& nsp = server->of("/");
-    nsp.on("join", [](roomcast::Socket& s, const roomcast::Args& a, roomcast::Ack ack) {
-      s.join(*a.str(0));
-      ack("ok");
-    });
+    on_join(nsp);
     server->start();
   }
   ~Running() {
@@ -55,11 +48,7 @@ struct Running {
     }
     return pred(server->stats());
   }
-  size_t room_size(const std::string& room) {
-    std::promise<size_t> p;
-    server->of("/").to(room).fetch_sockets([&](std::vector<roomcast::SocketInfo> v) { p.set_value(v.size()); });
-    return p.get_future().get();
-  }
+  size_t room_size(const std::string& room) { return roomcast::testing::room_size(*server, room); }
   std::unique_ptr<roomcast::Server> server;
 };
 
@@ -78,7 +67,7 @@ void expect_503(uint16_t port, const char* body) {
 }  // namespace
 
 TEST(EngineLimits, GlobalLimitRefusesWith503AndFreesOnClose) {
-  auto cfg = base(2);
+  auto cfg = quiet_config(2);
   cfg.max_connections = 3;
   Running r(cfg);
   std::vector<std::unique_ptr<WsTestClient>> held;
@@ -98,7 +87,7 @@ TEST(EngineLimits, GlobalLimitRefusesWith503AndFreesOnClose) {
 }
 
 TEST(EngineLimits, PerShardLimitAnswers503Too) {
-  auto cfg = base(1);
+  auto cfg = quiet_config(1);
   cfg.max_connections_per_shard = 2;
   Running r(cfg);
   WsTestClient a, b;
@@ -110,7 +99,7 @@ TEST(EngineLimits, PerShardLimitAnswers503Too) {
 }
 
 TEST(EngineLimits, PerAddressLimit) {
-  auto cfg = base(2);
+  auto cfg = quiet_config(2);
   cfg.max_connections_per_address = 2;
   Running r(cfg);
   WsTestClient a, b;
@@ -125,7 +114,7 @@ TEST(EngineLimits, PerAddressLimit) {
 }
 
 TEST(EngineLimits, SlowlorisTricklingBytesIsCutAtTheHandshakeDeadline) {
-  auto cfg = base();
+  auto cfg = quiet_config();
   cfg.handshake_timeout_ms = 400;
   Running r(cfg);
   // One byte every 50 ms: progress, but the deadline runs from accept, not from the last byte.
@@ -186,7 +175,7 @@ TEST(EngineLimits, StoppedClientProcessIsDetectedByHeartbeatAndRoomsCleaned) {
     ::raise(SIGSTOP);
     ::_exit(0);
   }
-  auto cfg = base();
+  auto cfg = quiet_config();
   cfg.ping_interval_ms = 300;
   cfg.ping_timeout_ms = 300;
   Running r(cfg);

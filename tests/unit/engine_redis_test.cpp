@@ -11,10 +11,13 @@
 #include <stdexcept>
 #include <thread>
 
+#include "engine_test_support.h"
 #include "roomcast/server.h"
 #include "ws_test_client.h"
 
 using roomcast::testing::WsTestClient;
+using roomcast::testing::on_join;
+using roomcast::testing::quiet_config;
 
 namespace {
 
@@ -35,10 +38,7 @@ struct DeadPort {
 };
 
 roomcast::Config config_for(uint16_t redis_port, size_t max_queue, size_t max_bytes = 1 << 20) {
-  roomcast::Config cfg;
-  cfg.port = 0;
-  cfg.shards = 2;
-  cfg.log = [](std::string_view) {};
+  roomcast::Config cfg = quiet_config(2);
   cfg.redis_url = "redis://127.0.0.1:" + std::to_string(redis_port);
   cfg.redis_max_queue = max_queue;
   cfg.redis_max_queue_bytes = max_bytes;
@@ -85,10 +85,7 @@ TEST(EngineRedis, LocalDeliveryWithoutRedis) {
   DeadPort dead;
   roomcast::Server server(config_for(dead.port, 4));
   auto& nsp = server.of("/");
-  nsp.on("join", [](roomcast::Socket& s, const roomcast::Args& a, roomcast::Ack ack) {
-    s.join(*a.str(0));
-    ack("ok");
-  });
+  on_join(nsp);
   nsp.on("pub", [](roomcast::Socket& s, const roomcast::Args& a, roomcast::Ack) {
     s.nsp().to(*a.str(0)).emit_args("m", a.forward(1));
   });
@@ -122,10 +119,7 @@ TEST(EngineRedis, LocalDeliveryWithoutRedis) {
 // Redis adapter alone). With Redis unreachable: the ack reports the failure, on the adapter
 // thread, without waiting for the 5 s request timeout.
 TEST(EngineRedis, ServerSideEmitWithoutCluster) {
-  roomcast::Config alone;
-  alone.port = 0;
-  alone.shards = 1;
-  alone.log = [](std::string_view) {};
+  roomcast::Config alone = quiet_config(1);
   roomcast::Server server(alone);
   auto& nsp = server.of("/");
   server.start();

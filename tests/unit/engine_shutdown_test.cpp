@@ -9,19 +9,18 @@
 #include <thread>
 #include <vector>
 
+#include "engine_test_support.h"
 #include "roomcast/server.h"
 #include "ws_test_client.h"
 
 using roomcast::testing::WsTestClient;
+using roomcast::testing::quiet_config;
 
 namespace {
 
 roomcast::Config config(unsigned shards, uint32_t shutdown_ms) {
-  roomcast::Config cfg;
-  cfg.port = 0;
-  cfg.shards = shards;
+  roomcast::Config cfg = quiet_config(shards);
   cfg.shutdown_timeout_ms = shutdown_ms;
-  cfg.log = [](std::string_view) {};
   return cfg;
 }
 

@@ -9,22 +9,19 @@
 #include <string>
 #include <thread>
 
+#include "engine_test_support.h"
 #include "roomcast/server.h"
 #include "ws_test_client.h"
 
 using roomcast::testing::WsTestClient;
+using roomcast::testing::on_join;
+using roomcast::testing::quiet_config;
 
 TEST(EngineSlowConsumer, CutWithResetAtTheHardBound) {
-  roomcast::Config cfg;
-  cfg.port = 0;
-  cfg.shards = 1;
+  roomcast::Config cfg = quiet_config(1);
   cfg.max_send_queue_bytes = 256 << 10;
-  cfg.log = [](std::string_view) {};
   roomcast::Server server(cfg);
-  server.of("/").on("join", [](roomcast::Socket& s, const roomcast::Args& a, roomcast::Ack ack) {
-    s.join(*a.str(0));
-    ack("ok");
-  });
+  on_join(server.of("/"));
   server.start();
   WsTestClient c;
   ASSERT_TRUE(c.connect(server.port()));
@@ -70,3 +67,5 @@ TEST(EngineSlowConsumer, CutWithResetAtTheHardBound) {
   server.stop();
   server.wait();
 }
+using roomcast::testing::quiet_config;
+

@@ -8,27 +8,24 @@
 #include <string>
 #include <thread>
 
+#include "engine_test_support.h"
 #include "roomcast/server.h"
 #include "ws_test_client.h"
 
 using roomcast::testing::WsTestClient;
+using roomcast::testing::on_join;
+using roomcast::testing::quiet_config;
 
 namespace {
 
 struct Running {
   explicit Running(const std::function<void(roomcast::Server&)>& setup = {}) {
-    roomcast::Config cfg;
-    cfg.port = 0;
-    cfg.shards = 2;
+    roomcast::Config cfg = quiet_config(2);
     cfg.volatile_queue_bytes = 256 << 10;
     cfg.max_send_queue_bytes = 1 << 20;
-    cfg.log = [](std::string_view) {};
     server = std::make_unique<roomcast::Server>(cfg);
     auto& nsp = server->of("/");
-    nsp.on("join", [](roomcast::Socket& s, const roomcast::Args& a, roomcast::Ack ack) {
-      s.join(*a.str(0));
-      ack("ok");
-    });
+    on_join(nsp);
     if (setup) setup(*server);
     server->start();
   }
