@@ -4,6 +4,7 @@
 // Rescheduling never searches: it appends a new entry and the old one is recognised as
 // stale when its bucket comes round (its deadline no longer matches the connection's).
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -43,7 +44,23 @@ class TimerWheel {
           due(e);
       }
       scratch_.clear();
+      // The swap hands each bucket the previous bucket's array, so without this the largest
+      // array ever needed (a burst of connections in one tick) would travel round the wheel
+      // and every bucket would end up holding one that size: memory grew for as long as
+      // connections churned. A large array is let go once its bucket has been served, so a
+      // wheel holds at most kKeptCapacity spare entries per bucket after one revolution.
+      if (scratch_.capacity() > kKeptCapacity) std::vector<Entry>().swap(scratch_);
     }
+  }
+
+  // Entries of spare capacity the wheel keeps per array between turns.
+  static constexpr size_t kKeptCapacity = 256;
+
+  // Spare plus used entries held by all buckets (for tests and memory accounting).
+  size_t capacity() const {
+    size_t n = scratch_.capacity();
+    for (const auto& b : buckets_) n += b.capacity();
+    return n;
   }
 
   int64_t next_tick_ms() const { return (current_tick_ + 1) * tick_ms_; }

@@ -48,4 +48,10 @@ bool eventually(Cond cond, int ms = 2000) {
   return cond();
 }
 
+// The same over the server's counters: eventually(server, [](const Stats& st) { ... }).
+template <class Pred>
+bool eventually(Server& server, Pred pred, int ms = 5000) {
+  return eventually([&] { return pred(server.stats()); }, ms);
+}
+
 }  // namespace roomcast::testing

@@ -20,21 +20,12 @@
 #include "ws_test_client.h"
 
 using roomcast::testing::WsTestClient;
+using roomcast::testing::eventually;
 using Clock = std::chrono::steady_clock;
 using roomcast::testing::on_join;
 using roomcast::testing::room_size;
 
 namespace {
-
-template <class P>
-bool eventually(roomcast::Server& s, P pred, int ms = 5000) {
-  auto until = Clock::now() + std::chrono::milliseconds(ms);
-  while (Clock::now() < until) {
-    if (pred(s.stats())) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return pred(s.stats());
-}
 
 std::unique_ptr<WsTestClient> member(uint16_t port, const std::string& room) {
   auto c = std::make_unique<WsTestClient>();

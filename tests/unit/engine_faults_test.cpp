@@ -20,6 +20,7 @@
 #include "ws_test_client.h"
 
 using roomcast::testing::WsTestClient;
+using roomcast::testing::eventually;
 using Clock = std::chrono::steady_clock;
 using roomcast::testing::quiet_config;
 using roomcast::testing::room_size;
@@ -42,16 +43,6 @@ bool connect_nsp(WsTestClient& c, uint16_t port) {
   c.send_text("40");
   auto ok = c.read_text();
   return ok && ok->rfind("40{", 0) == 0;
-}
-
-template <class P>
-bool eventually(roomcast::Server& s, P pred, int ms = 3000) {
-  auto until = Clock::now() + std::chrono::milliseconds(ms);
-  while (Clock::now() < until) {
-    if (pred(s.stats())) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return pred(s.stats());
 }
 
 // Descriptors open in this process (not counting the one used to list them).

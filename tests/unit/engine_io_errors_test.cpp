@@ -18,6 +18,7 @@
 #include "ws_test_client.h"
 
 using roomcast::testing::WsTestClient;
+using roomcast::testing::eventually;
 using Clock = std::chrono::steady_clock;
 using roomcast::testing::quiet_config;
 
@@ -51,16 +52,6 @@ std::unique_ptr<WsTestClient> member(uint16_t port, const char* room) {
   c->send_text(std::string("421[\"join\",\"") + room + "\"]");
   if (c->read_text().value_or("") != "431[\"ok\"]") return nullptr;
   return c;
-}
-
-template <class P>
-bool eventually(roomcast::Server& s, P pred, int ms = 3000) {
-  auto until = Clock::now() + std::chrono::milliseconds(ms);
-  while (Clock::now() < until) {
-    if (pred(s.stats())) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return pred(s.stats());
 }
 
 // Every client reads `n` broadcasts "m" numbered from 1, in order.
