@@ -6,8 +6,8 @@
 #include <string>
 #include <string_view>
 
-#include "sio_packet.h"
 #include "json_text.h"
+#include "sio_packet.h"
 
 namespace roomcast::bench {
 

@@ -4,8 +4,8 @@
 #include <charconv>
 #include <cmath>
 
-#include "sio_packet.h"
 #include "json_text.h"
+#include "sio_packet.h"
 
 namespace roomcast {
 namespace {

@@ -11,11 +11,11 @@
 #include "eio_payload.h"
 #include "http_request.h"
 #include "ids.h"
+#include "json_text.h"
 #include "server_core.h"
 #include "shard.h"
 #include "sio_packet.h"
 #include "wire_encode.h"
-#include "json_text.h"
 
 namespace roomcast::detail {
 

@@ -16,11 +16,11 @@
 #include "adapter_request.h"
 #include "broadcast_ack.h"
 #include "guarded.h"
+#include "json_text.h"
 #include "msgpack_codec.h"
 #include "server_core.h"
 #include "shard.h"
 #include "wire_encode.h"
-#include "json_text.h"
 
 namespace roomcast::detail {
 

@@ -138,8 +138,7 @@ void Shard::recycle_buffer(uint16_t bid) {
 }
 
 void Shard::submit() {
-  if (test_hooks::refuse_submits.load(std::memory_order_relaxed) != 0) [[unlikely]] {
-    uint32_t n = test_hooks::refuse_submits.load(std::memory_order_relaxed);
+  if (uint32_t n = test_hooks::refuse_submits.load(std::memory_order_relaxed); n != 0) [[unlikely]] {
     while (n != 0 && !test_hooks::refuse_submits.compare_exchange_weak(n, n - 1)) {
     }
     if (n != 0) return;

@@ -7,9 +7,9 @@
 #include <cstring>
 #include <string>
 
+#include "json_text.h"
 #include "sio_packet.h"
 #include "ws_frame.h"
-#include "json_text.h"
 
 namespace roomcast::detail {
 namespace {

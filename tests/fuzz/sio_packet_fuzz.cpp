@@ -6,8 +6,8 @@
 #include <string_view>
 #include <vector>
 
-#include "roomcast/args.h"
 #include "json_text.h"
+#include "roomcast/args.h"
 #include "sio_packet.h"
 
 using namespace roomcast::sio;

@@ -7,8 +7,8 @@
 #include <memory>
 #include <random>
 
-#include "sio_packet.h"
 #include "json_text.h"
+#include "sio_packet.h"
 
 using namespace roomcast;
 using namespace roomcast::detail;
