@@ -709,6 +709,7 @@ void Shard::maybe_free(uint32_t slot, Conn& c) {
   release_queue(c);
   c.q.shrink_if_idle();
   release_admission(c);
+  wheel_.cancel(slot);
   uint32_t gen = c.gen + 1;
   c.~Conn();
   new (&c) Conn();
