@@ -20,7 +20,8 @@ struct alignas(64) ShardCounters {
       slow_consumer_disconnects, ping_timeouts, connect_timeouts, broadcasts, deliveries,
       bytes_sent, emits_refused, handler_exceptions, frames_dropped, volatile_drops,
       connections_reset, refused_max_connections, refused_per_address,
-      accept_errors, recv_buffers_exhausted, submission_queue_full, submit_retries, io_cancelled;
+      accept_errors, recv_buffers_exhausted, submission_queue_full, submit_retries, io_cancelled,
+      connection_slots;
   Counter faults[kFaultCount];
 };
 

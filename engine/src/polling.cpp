@@ -210,14 +210,7 @@ struct PollingOps {
       respond_local(self, slot, c, http_reply(503, "text/plain", "Service Unavailable", false), false);
       return;
     }
-    uint32_t vslot;
-    if (!self.free_slots_.empty()) {
-      vslot = self.free_slots_.back();
-      self.free_slots_.pop_back();
-    } else {
-      vslot = uint32_t(self.conns_.size());
-      self.conns_.push_back(std::make_unique<Conn>());
-    }
+    const uint32_t vslot = self.take_slot();
     Conn& v = *self.conns_[vslot];
     ++v.gen;
     v.state = ConnState::Open;

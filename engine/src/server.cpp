@@ -233,6 +233,7 @@ Stats Server::stats() const {
   for (unsigned i = 0; i < core_->shard_count(); ++i) {
     const auto& c = core_->shard(i).counters();
     s.connections += c.connections.get();
+    s.connection_slots += c.connection_slots.get();
     s.sockets += c.sockets.get();
     s.accepted += c.accepted.get();
     s.refused_full += c.refused_full.get();

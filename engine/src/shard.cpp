@@ -341,6 +341,17 @@ void Shard::drain_tasks() {
 
 // ---------------------------------------------------------------- connections
 
+uint32_t Shard::take_slot() {
+  if (!free_slots_.empty()) {
+    const uint32_t slot = free_slots_.back();
+    free_slots_.pop_back();
+    return slot;
+  }
+  conns_.push_back(std::make_unique<Conn>());
+  counters_.connection_slots.add();
+  return uint32_t(conns_.size() - 1);
+}
+
 void Shard::on_accept(int res, bool more) {
   if (res >= 0) {
     int fd = res;
@@ -359,14 +370,7 @@ void Shard::on_accept(int res, bool more) {
         else
           inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&ss)->sin6_addr, ip, sizeof(ip));
       }
-      uint32_t slot;
-      if (!free_slots_.empty()) {
-        slot = free_slots_.back();
-        free_slots_.pop_back();
-      } else {
-        slot = uint32_t(conns_.size());
-        conns_.push_back(std::make_unique<Conn>());
-      }
+      const uint32_t slot = take_slot();
       // The socket moves into the ring's table; the process fd is closed right away.
       int r = io_uring_register_files_update(&ring_, slot, &fd, 1);
       ::close(fd);

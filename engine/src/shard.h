@@ -196,6 +196,8 @@ class Shard {
   void arm_wake();
   void handle_cqe(io_uring_cqe* cqe);
   void on_accept(int res, bool more);
+  // A free connection slot, or a new one (counted in connection_slots).
+  uint32_t take_slot();
   void on_recv(uint32_t slot, uint32_t gen, int res, uint32_t flags);
   void on_send(uint32_t slot, uint32_t gen, int res);
   void on_closed(uint32_t slot, uint32_t gen);

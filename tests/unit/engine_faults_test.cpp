@@ -212,6 +212,9 @@ TEST(EngineFaults, ChurnLeavesNothingBehind) {
       << server.stats().connections << " connections, " << server.stats().sockets << " sockets";
   EXPECT_EQ(room_size(server, "churn"), 1u);
   EXPECT_EQ(server.stats().accepted, uint64_t(1 + kRounds * kPerRound));
+  // Slots are reused: at most two rounds were ever open at once (one closing, one connecting).
+  EXPECT_GE(server.stats().connection_slots, uint64_t(1 + kPerRound));
+  EXPECT_LE(server.stats().connection_slots, uint64_t(1 + 2 * kPerRound));
   // Sockets live in the rings' fixed-file tables: churn costs no process descriptors.
   auto until = Clock::now() + std::chrono::seconds(2);  // an accept's transient fd may be in flight
   while (open_fds() != fds_baseline && Clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(10));

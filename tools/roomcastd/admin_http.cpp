@@ -20,6 +20,7 @@ std::string stats_json(const roomcast::Stats& s) {
     o += "\"" + std::string(k) + "\":" + std::to_string(v);
   };
   add("connections", s.connections);
+  add("connection_slots", s.connection_slots);
   add("sockets", s.sockets);
   add("accepted", s.accepted);
   add("refused_full", s.refused_full);

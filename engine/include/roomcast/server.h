@@ -76,6 +76,9 @@ struct SocketInfo {
 // Counters, summed over shards.
 struct Stats {
   uint64_t connections = 0;            // open Engine.IO connections now
+  // Connection slots the shards hold: the most connections each shard has had open at once.
+  // Slots are reused, never given back; a figure that keeps rising under a steady load leaks.
+  uint64_t connection_slots = 0;
   uint64_t sockets = 0;                // connected namespace sockets now
   uint64_t accepted = 0;
   uint64_t refused_full = 0;           // accept refused: shard at max_connections
