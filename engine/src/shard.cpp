@@ -739,10 +739,10 @@ void Shard::reschedule(uint32_t slot) {
       if (s && s->pending_acks_)
         for (auto& [id, p] : *s->pending_acks_) consider(p.deadline_ms);
   }
-  if (d != 0 && d != c.deadline_ms) {
-    c.deadline_ms = d;
+  if (d == 0)
+    wheel_.cancel(slot);
+  else if (d != wheel_.deadline(slot))
     wheel_.schedule(slot, c.gen, d);
-  }
 }
 
 void Shard::run_timers() {
@@ -753,8 +753,7 @@ void Shard::run_timers() {
   wheel_.advance(now_ms_, [&](const TimerWheel::Entry& e) {
     if (e.slot >= conns_.size()) return;
     Conn& c = *conns_[e.slot];
-    if (c.gen != e.gen || c.state == ConnState::Free || c.deadline_ms != e.deadline_ms) return;
-    c.deadline_ms = 0;
+    if (c.gen != e.gen || c.state == ConnState::Free) return;
     on_timer(e.slot, c);
     if (c.gen == e.gen && c.state != ConnState::Free) reschedule(e.slot);
   });

@@ -104,7 +104,6 @@ struct Conn {
   std::vector<std::unique_ptr<Socket>> sockets;   // one per connected namespace
   std::unique_ptr<PendingBinary> pending_binary;
 
-  int64_t deadline_ms = 0;         // what the timer wheel has for us
   int64_t open_deadline_ms = 0;    // handshake / connect timeout / close linger; 0 = none
   int64_t next_ping_ms = 0;
   int64_t pong_deadline_ms = 0;    // 0 = no ping outstanding

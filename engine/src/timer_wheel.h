@@ -28,8 +28,8 @@ class TimerWheel {
   explicit TimerWheel(int64_t now_ms, uint32_t tick_ms = 50, uint32_t buckets = 1024)
       : tick_ms_(tick_ms), heads_(buckets, kNil), current_tick_(now_ms / tick_ms) {}
 
-  // Sets the slot's one deadline, replacing any it had. A deadline already past fires on
-  // the next tick. Slots index a per-slot array: keep them dense.
+  // Sets the slot's one deadline (> 0), replacing any it had. A deadline already past fires
+  // on the next tick. Slots index a per-slot array: keep them dense.
   void schedule(uint32_t slot, uint32_t gen, int64_t deadline_ms) {
     if (slot >= nodes_.size()) nodes_.resize(size_t{slot} + 1);
     unlink(slot);
@@ -46,8 +46,9 @@ class TimerWheel {
     if (slot < nodes_.size()) unlink(slot);
   }
 
-  bool scheduled(uint32_t slot) const {
-    return slot < nodes_.size() && nodes_[slot].bucket != kNil;
+  // The slot's deadline, or 0 when it has none.
+  int64_t deadline(uint32_t slot) const {
+    return slot < nodes_.size() && nodes_[slot].bucket != kNil ? nodes_[slot].deadline_ms : 0;
   }
 
   // Calls due(entry) for every deadline whose tick has come; later revolutions wait. A slot

@@ -135,9 +135,11 @@ inline std::string run_wheel_program(std::span<const uint8_t> program, uint32_t 
         break;
       }
     }
-    for (uint32_t s = 0; s < slots; ++s)
-      if (wheel.scheduled(s) != (model.pending.count(s) != 0))
-        return "scheduled(" + std::to_string(s) + ") differs";
+    for (uint32_t s = 0; s < slots; ++s) {
+      auto it = model.pending.find(s);
+      if (wheel.deadline(s) != (it == model.pending.end() ? 0 : it->second.deadline_ms))
+        return "deadline(" + std::to_string(s) + ") differs";
+    }
   }
   return "";
 }

@@ -39,8 +39,8 @@ TEST(TimerWheel, FiresWhenDueAndKeepsLaterRevolutions) {
   EXPECT_EQ(slots_of(fired), std::vector<uint32_t>{1});
   w.advance(950, due);
   EXPECT_EQ(slots_of(fired), (std::vector<uint32_t>{1, 2}));
-  EXPECT_FALSE(w.scheduled(1));
-  EXPECT_FALSE(w.scheduled(2));
+  EXPECT_EQ(w.deadline(1), 0);
+  EXPECT_EQ(w.deadline(2), 0);
 }
 
 TEST(TimerWheel, PastDeadlinesFireOnTheNextTick) {
@@ -60,6 +60,8 @@ TEST(TimerWheel, ReschedulingReplacesAndCancelForgets) {
   w.schedule(4, 1, 100);
   w.cancel(4);
   w.cancel(99);  // never scheduled: nothing happens
+  EXPECT_EQ(w.deadline(3), 400);
+  EXPECT_EQ(w.deadline(4), 0);
   std::vector<TimerWheel::Entry> fired;
   auto due = [&](const TimerWheel::Entry& e) { fired.push_back(e); };
   w.advance(399, due);
@@ -113,7 +115,7 @@ TEST(TimerWheel, MemoryDependsOnSlotsNotOnHistory) {
   }
   w.advance(now + 50 * kBuckets * 4, due);  // everything due by now
   EXPECT_GT(fired, 0u);
-  for (uint32_t s = 0; s < kSlots; ++s) EXPECT_FALSE(w.scheduled(s));
+  for (uint32_t s = 0; s < kSlots; ++s) EXPECT_EQ(w.deadline(s), 0);
   EXPECT_LE(w.memory_bytes(), after_first);
   // A ramp: every slot due in the same tick. What firing them needed is let go afterwards:
   // 24 bytes a slot (twice, for the vector's growth), the bucket heads and the spare
