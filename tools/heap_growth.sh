@@ -25,12 +25,7 @@ run() {
   local tag=$1 secs=$2 port="" pid=""
   heaptrack -o "$out/$tag" "$daemon" --port 0 --shards 2 --quiet >"$out/$tag.log" 2>&1 &
   local ht=$!
-  for _ in $(seq 200); do
-    port=$(sed -n 's|.*http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$out/$tag.log" | head -n1)
-    [[ -n $port ]] && break
-    sleep 0.05
-  done
-  [[ -n $port ]] || { echo "heap_growth: roomcastd did not start" >&2; exit 2; }
+  port=$("$repo/tools/roomcastd_port.sh" "$out/$tag.log") || exit 2
   pid=$(pgrep -P "$ht" -f roomcastd || pgrep -f "^$daemon --port 0 --shards 2" | head -n1)
   local url=http://127.0.0.1:$port left=$secs
   while (( left > 0 )); do

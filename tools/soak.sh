@@ -35,13 +35,7 @@ admin=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); 
 "$daemon" --port 0 --shards 2 --quiet --admin-port "$admin" >"$out/server.log" 2>&1 &
 server=$!
 trap 'kill -TERM $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
-port=""
-for _ in $(seq 200); do
-  port=$(sed -n 's|.*http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$out/server.log" | head -n1)
-  [[ -n $port ]] && break
-  sleep 0.05
-done
-[[ -n $port ]] || { echo "soak: roomcastd did not start" >&2; exit 2; }
+port=$("$repo/tools/roomcastd_port.sh" "$out/server.log") || exit 2
 url=http://127.0.0.1:$port
 
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$server/status"; }

@@ -34,12 +34,7 @@ one_run() {  # MODE RUN
   local mode=$1 run=$2 log=$out/$1-$2 port server stalled=""
   taskset -c "$SERVER_CPU" "$daemon" --port 0 --shards 1 --quiet --admin-port 0 >"$log.server" 2>&1 &
   server=$!
-  for _ in $(seq 100); do
-    port=$(sed -n 's|.*http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$log.server" | head -n1)
-    [[ -n $port ]] && break
-    sleep 0.05
-  done
-  [[ -n $port ]] || { echo "roomcastd did not start" >&2; kill "$server"; return 1; }
+  port=$("$repo/tools/roomcastd_port.sh" "$log.server") || { kill "$server"; return 1; }
   if [[ $mode == stalled ]]; then
     timeout $((DURATION + WARMUP + 40)) python3 "$here/stalled_client.py" "$port" room-0 \
       $((DURATION + WARMUP + 8)) >"$log.stalled" 2>&1 &
