@@ -93,6 +93,9 @@ configure_build() {  # DIR CMAKE-ARGS... [-- TARGETS...]
 
 stage setup tools/setup.sh || finish
 
+# The include order of the layers (docs/ARCHITECTURE.md); cheap, so it runs first.
+stage layers python3 tools/check_layers.py
+
 # ThreadSanitizer's shadow layout can clash with high mmap entropy; running
 # without ASLR sidesteps that where personality() is allowed.
 no_aslr=()

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "ws_frame.h"
+#include "proto/ws/ws_frame.h"
 
 namespace roomcast::bench::wsc {
 

@@ -6,8 +6,8 @@
 #include <string>
 #include <string_view>
 
-#include "json_text.h"
-#include "sio_packet.h"
+#include "util/json_text.h"
+#include "proto/sio/sio_packet.h"
 
 namespace roomcast::bench {
 

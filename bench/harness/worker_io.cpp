@@ -7,7 +7,7 @@
 #include <cstring>
 
 #include "handshake.h"
-#include "http_request.h"
+#include "proto/http/http_request.h"
 #include "worker.h"
 #include "worker_internal.h"
 

@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "roomcast/args.h"
-#include "sio_packet.h"
-#include "wire_encode.h"
+#include "proto/sio/sio_packet.h"
+#include "proto/sio/wire_encode.h"
 
 using namespace roomcast;
 

@@ -9,7 +9,7 @@
 //
 // Every benchmark reports per_recipient (time per recipient, or per op for join/leave) and
 // items_per_second; DS/Iterate also reports heap_bytes, the heap one room of that shape uses.
-#include "room_table.h"
+#include "rooms/room_table.h"
 
 #include <benchmark/benchmark.h>
 #include <malloc.h>

@@ -1,7 +1,7 @@
 // Fuzzes the polling payload codec. Beyond not crashing: every decoded payload re-encodes
 // to a body that decodes to the same packets, base64 round-trips, and server-frame
 // conversion either appends nothing or appends decodable packets.
-#include "eio_payload.h"
+#include "proto/eio/eio_payload.h"
 
 #include <cstdint>
 #include <string>

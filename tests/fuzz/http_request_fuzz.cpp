@@ -1,7 +1,7 @@
 // Fuzzes request-head parsing, the upgrade check and query decoding. Input: [limit][head...].
 // Beyond not crashing, checks that every view stays inside the parsed head, that the head
 // ends in CRLFCRLF within the limit, and that a complete head parses the same on its own.
-#include "http_request.h"
+#include "proto/http/http_request.h"
 
 #include <cstdint>
 #include <string>

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "adapter_protocol.h"
-#include "adapter_request.h"
-#include "msgpack_codec.h"
+#include "cluster/wire/adapter_protocol.h"
+#include "cluster/wire/adapter_request.h"
+#include "proto/msgpack/msgpack_codec.h"
 #include "roomcast/args.h"
 
 using namespace roomcast::detail;

@@ -2,7 +2,7 @@
 // is an opcode byte and its operand bytes, over alphabets small enough that ids collide,
 // rooms share names with ids, and rooms empty out and come back. Any disagreement aborts.
 #include "room_model.h"
-#include "room_table.h"
+#include "rooms/room_table.h"
 
 #include <cstdio>
 #include <cstdlib>

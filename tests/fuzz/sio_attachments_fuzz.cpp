@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "sio_attachments.h"
+#include "proto/sio/sio_attachments.h"
 
 using namespace roomcast::sio;
 

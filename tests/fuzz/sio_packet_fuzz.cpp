@@ -6,9 +6,9 @@
 #include <string_view>
 #include <vector>
 
-#include "json_text.h"
+#include "util/json_text.h"
 #include "roomcast/args.h"
-#include "sio_packet.h"
+#include "proto/sio/sio_packet.h"
 
 using namespace roomcast::sio;
 namespace json = roomcast::json;

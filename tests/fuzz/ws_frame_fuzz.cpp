@@ -2,7 +2,7 @@
 // The stream is parsed twice, whole and cut into seed-driven chunks; both runs must yield
 // the same messages and the same final status, and every message must satisfy the
 // guarantees the parser documents (sizes, UTF-8, close codes). Memory must stay bounded.
-#include "ws_frame.h"
+#include "proto/ws/ws_frame.h"
 
 #include <simdjson.h>
 

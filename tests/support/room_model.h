@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "room_table.h"
+#include "rooms/room_table.h"
 
 namespace roomcast::testing {
 

@@ -12,7 +12,7 @@
 #include <utility>
 #include <vector>
 
-#include "timer_wheel.h"
+#include "util/timer_wheel.h"
 
 namespace roomcast::testing {
 

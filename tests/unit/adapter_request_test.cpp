@@ -5,8 +5,8 @@
 
 #include <string>
 
-#include "adapter_request.h"
-#include "msgpack_codec.h"
+#include "cluster/wire/adapter_request.h"
+#include "proto/msgpack/msgpack_codec.h"
 
 using namespace roomcast::detail;
 using namespace roomcast::detail::adapter;

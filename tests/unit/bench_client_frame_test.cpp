@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "../../bench/harness/client_frame.h"
-#include "ws_frame.h"
+#include "proto/ws/ws_frame.h"
 
 namespace wsc = roomcast::bench::wsc;
 namespace ws = roomcast::ws;

@@ -5,7 +5,7 @@
 #include "../../bench/harness/handshake.h"
 #include "../../bench/harness/proc_parse.h"
 #include "../../bench/harness/url.h"
-#include "http_request.h"
+#include "proto/http/http_request.h"
 
 namespace hs = roomcast::bench::handshake;
 namespace http = roomcast::http;

@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "../../bench/harness/json_writer.h"
-#include "sio_packet.h"
+#include "proto/sio/sio_packet.h"
 
 using roomcast::bench::JsonWriter;
 

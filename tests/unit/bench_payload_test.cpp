@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "../../bench/harness/payload.h"
-#include "json_text.h"
-#include "sio_packet.h"
+#include "util/json_text.h"
+#include "proto/sio/sio_packet.h"
 
 namespace pl = roomcast::bench::payload;
 namespace sio = roomcast::sio;

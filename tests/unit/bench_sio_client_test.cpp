@@ -2,7 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "../../bench/harness/sio_client.h"
-#include "sio_packet.h"
+#include "proto/sio/sio_packet.h"
 
 namespace sioc = roomcast::bench::sioc;
 namespace sio = roomcast::sio;

@@ -1,5 +1,5 @@
 // Day counts to calendar dates, against known dates and a day-by-day walk of the calendar.
-#include "civil_date.h"
+#include "util/civil_date.h"
 
 #include <gtest/gtest.h>
 

@@ -1,11 +1,11 @@
-#include "cors.h"
+#include "proto/http/cors.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
-#include "http_request.h"
+#include "proto/http/http_request.h"
 
 using namespace roomcast::http;
 

@@ -1,12 +1,12 @@
 // Long-polling payloads: separator, binary as b+base64, server frames to packets.
-#include "eio_payload.h"
+#include "proto/eio/eio_payload.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
-#include "ws_frame.h"
+#include "proto/ws/ws_frame.h"
 
 using namespace roomcast::eio;
 

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "engine_test_support.h"
-#include "io_test_hooks.h"
+#include "loop/io_test_hooks.h"
 #include "roomcast/server.h"
 #include "ws_test_client.h"
 

@@ -1,5 +1,5 @@
 // HTTP request heads and the RFC 6455 opening handshake.
-#include "http_request.h"
+#include "proto/http/http_request.h"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
 // The engine's one JSON string-literal writer and reader (json_text.h): escapes as
 // JSON.stringify, reads back what JSON.parse would, ill-formed UTF-8 -> U+FFFD both ways;
 // checked against a byte-at-a-time model of the writer.
-#include "json_text.h"
+#include "util/json_text.h"
 
 #include <gtest/gtest.h>
 
@@ -9,7 +9,7 @@
 #include <random>
 #include <string>
 
-#include "sio_packet.h"
+#include "proto/sio/sio_packet.h"
 
 using namespace roomcast;
 

@@ -1,5 +1,5 @@
 // The engine's latency histogram against exact percentiles of the same data.
-#include "latency_histogram.h"
+#include "util/latency_histogram.h"
 
 #include <gtest/gtest.h>
 

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "adapter_protocol.h"
-#include "msgpack_codec.h"
+#include "cluster/wire/adapter_protocol.h"
+#include "proto/msgpack/msgpack_codec.h"
 
 using namespace roomcast;
 using namespace roomcast::detail;

@@ -4,9 +4,9 @@
 
 #include <algorithm>
 
-#include "redis_url.h"
-#include "room_presence.h"
-#include "room_table.h"
+#include "cluster/redis/redis_url.h"
+#include "rooms/room_presence.h"
+#include "rooms/room_table.h"
 
 using namespace roomcast::detail;
 

@@ -2,7 +2,7 @@
 // seeded random operation sequences, then a large table whose bitmaps span several
 // CRoaring containers of every kind the table produces.
 #include "room_model.h"
-#include "room_table.h"
+#include "rooms/room_table.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "sio_attachments.h"
+#include "proto/sio/sio_attachments.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // Socket.IO v5 / Engine.IO v4 packet codecs: the examples of the protocol spec and the
 // reference test suite, every error kind, and the JSON text helpers.
-#include "sio_packet.h"
+#include "proto/sio/sio_packet.h"
 
 #include <gtest/gtest.h>
 

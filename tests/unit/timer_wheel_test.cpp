@@ -1,7 +1,7 @@
 // The per-shard timer wheel: a slot's one deadline fires once its tick has come (later
 // revolutions wait), rescheduling replaces it, and the wheel's memory is per slot: it does
 // not grow with reschedules, bursts or churn. Randomized programs against a naive model.
-#include "timer_wheel.h"
+#include "util/timer_wheel.h"
 
 #include <gtest/gtest.h>
 

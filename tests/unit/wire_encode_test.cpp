@@ -1,14 +1,14 @@
 // Encode-once wire frames: exact bytes, WebSocket framing, attachments and forwarding, and
 // a property test that parses random encodings back with the decoder.
-#include "wire_encode.h"
+#include "proto/sio/wire_encode.h"
 
 #include <gtest/gtest.h>
 
 #include <memory>
 #include <random>
 
-#include "json_text.h"
-#include "sio_packet.h"
+#include "util/json_text.h"
+#include "proto/sio/sio_packet.h"
 
 using namespace roomcast;
 using namespace roomcast::detail;

@@ -1,5 +1,5 @@
 // RFC 6455 framing: the RFC's own examples, every chunk split, each error and its code.
-#include "ws_frame.h"
+#include "proto/ws/ws_frame.h"
 
 #include <gtest/gtest.h>
 

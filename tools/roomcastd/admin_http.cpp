@@ -9,7 +9,7 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "http_request.h"
+#include "proto/http/http_request.h"
 
 namespace roomcastd {
 

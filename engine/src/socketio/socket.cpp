@@ -1,0 +1,213 @@
+// The public, Socket.IO-shaped API: Socket, Broadcast, Ack, Next, Handshake.
+// Each call ends up on the owning shard: inline when already there, else as a posted task.
+#include <cassert>
+#include <mutex>
+
+#include "proto/http/http_request.h"
+#include "cluster/redis/redis_adapter.h"
+#include "server/server_core.h"
+#include "loop/shard.h"
+#include "proto/sio/wire_encode.h"
+
+namespace roomcast {
+
+using detail::Shard;
+using detail::SharedFrame;
+
+// ---------------------------------------------------------------- Handshake
+
+namespace {
+// The head was validated when the connection was accepted, so it parses again; a
+// default-constructed Handshake (no connection) has an empty head and no fields.
+http::Request parse_head(const std::string& head) {
+  http::Request req;
+  if (http::parse_request(head, req, head.size()).status != http::ParseStatus::Complete) return {};
+  return req;
+}
+}  // namespace
+
+std::string_view Handshake::url() const { return parse_head(head).target; }
+std::string_view Handshake::query() const { return parse_head(head).query; }
+
+std::vector<std::pair<std::string_view, std::string_view>> Handshake::headers() const {
+  http::Request req = parse_head(head);
+  std::vector<std::pair<std::string_view, std::string_view>> out;
+  out.reserve(req.header_count);
+  for (size_t i = 0; i < req.header_count; ++i) out.emplace_back(req.headers[i].name, req.headers[i].value);
+  return out;
+}
+
+std::optional<std::string> Handshake::header(std::string_view name) const {
+  auto v = parse_head(head).header(name);
+  return v ? std::optional<std::string>(std::string(*v)) : std::nullopt;
+}
+
+std::optional<std::string> Handshake::query_param(std::string_view key) const {
+  return http::query_param(query(), key);
+}
+
+// ---------------------------------------------------------------- Socket
+
+Socket::Socket(Shard* shard, uint32_t slot, uint32_t gen, Namespace* nsp, std::string id)
+    : shard_(shard), slot_(slot), gen_(gen), nsp_(nsp), id_(std::move(id)) {}
+
+Socket::~Socket() = default;
+
+const Handshake& Socket::handshake() const {
+  static const Handshake empty;
+  detail::Conn* c = shard_->conn_if(slot_, gen_);
+  return c && c->handshake ? *c->handshake : empty;
+}
+
+unsigned Socket::shard() const { return shard_->index(); }
+
+void Socket::on(std::string event, EventHandler h) {
+  if (!handlers_) handlers_ = std::make_unique<std::unordered_map<std::string, EventHandler>>();
+  (*handlers_)[std::move(event)] = std::move(h);
+}
+
+void Socket::emit_args(std::string_view event, std::span<const Arg> args) {
+  assert(Shard::current() == shard_);
+  const bool is_volatile = std::exchange(volatile_next_, false);
+  if (!connected_) return;
+  if (is_volatile) {
+    detail::Conn* c = shard_->conn_if(slot_, gen_);
+    if (!c || shard_->skip_volatile(*c, 0)) return;
+  }
+  shard_->socket_emit(*this, detail::encode_event(nsp_->name(), event, args));
+}
+
+void Socket::emit_with_ack(std::string_view event, std::span<const Arg> args, AckCallback cb,
+                           std::chrono::milliseconds timeout) {
+  assert(Shard::current() == shard_);
+  if (!connected_) return;
+  uint64_t id = next_ack_id_++;
+  if (!pending_acks_) pending_acks_ = std::make_unique<std::unordered_map<uint64_t, detail::PendingAck>>();
+  (*pending_acks_)[id] = detail::PendingAck{std::move(cb), shard_->now_ms() + timeout.count()};
+  shard_->socket_emit(*this, detail::encode_event(nsp_->name(), event, args, id));
+  shard_->reschedule(slot_);
+}
+
+void Socket::join(std::string_view room) { shard_->socket_join(*this, room); }
+void Socket::leave(std::string_view room) { shard_->socket_leave(*this, room); }
+std::vector<std::string> Socket::rooms() const { return shard_->socket_rooms(*this); }
+
+void Socket::disconnect(bool close_connection) {
+  shard_->socket_disconnect(*this, close_connection, "server namespace disconnect", true);
+}
+
+// ---------------------------------------------------------------- Ack / Next
+
+namespace {
+// Runs f on `shard`: now if we are its thread, else as a task.
+template <class F>
+void on_shard(Shard* shard, F&& f) {
+  if (Shard::current() == shard) {
+    f(*shard);
+  } else {
+    shard->post(detail::Task{nullptr, new std::function<void(Shard&)>(std::forward<F>(f))});
+  }
+}
+}  // namespace
+
+void Ack::send(std::span<const Arg> args) const {
+  if (!shard_ || done_->exchange(true)) return;
+  SharedFrame* frame = detail::encode_ack(nsp_, id_, args);
+  uint32_t slot = slot_, gen = gen_;
+  on_shard(shard_, [frame, slot, gen](Shard& s) { s.send_frame(slot, gen, frame); });
+}
+
+void Next::accept() const {
+  if (!shard_ || done_->exchange(true)) return;
+  auto slot = slot_, gen = gen_, nsp = nsp_index_, step = step_;
+  on_shard(shard_, [=](Shard& s) { s.middleware_done(slot, gen, nsp, step, true, {}, {}); });
+}
+
+void Next::refuse(std::string_view message, std::string_view data_json) const {
+  if (!shard_ || done_->exchange(true)) return;
+  auto slot = slot_, gen = gen_, nsp = nsp_index_, step = step_;
+  on_shard(shard_, [=, m = std::string(message), d = std::string(data_json)](Shard& s) {
+    s.middleware_done(slot, gen, nsp, step, false, m, d);
+  });
+}
+
+// ---------------------------------------------------------------- Broadcast
+
+bool Broadcast::emit_args(std::string_view event, std::span<const Arg> args) const {
+  auto& core = nsp_->server().core();
+  const bool profile = core.profiling.load(std::memory_order_relaxed);
+  const int64_t t_emit = profile ? detail::mono_ns() : 0;
+  SharedFrame* frame = detail::encode_event(nsp_->name(), event, args, std::nullopt, core.shard_count());
+  const int64_t t_encoded = profile ? detail::mono_ns() : 0;
+  if (!core.dispatch(nsp_->index_, frame, rooms_, except_, t_emit, t_encoded, is_volatile_)) return false;
+  if (auto* redis = core.redis()) redis->publish_broadcast(nsp_->name(), event, args, rooms_, except_);
+  return true;
+}
+
+void Broadcast::sockets_join(std::string_view room) const {
+  uint32_t idx = nsp_->index_;
+  nsp_->server().core().on_every_shard([idx, rooms = rooms_, except = except_, r = std::string(room)](Shard& sh) {
+    sh.for_each_selected(idx, rooms, except, [&](Socket& s) { sh.socket_join(s, r); });
+  });
+  if (auto* redis = nsp_->server().core().redis()) redis->publish_rooms_op(nsp_->name(), true, rooms_, except_, room);
+}
+
+void Broadcast::sockets_leave(std::string_view room) const {
+  uint32_t idx = nsp_->index_;
+  nsp_->server().core().on_every_shard([idx, rooms = rooms_, except = except_, r = std::string(room)](Shard& sh) {
+    sh.for_each_selected(idx, rooms, except, [&](Socket& s) { sh.socket_leave(s, r); });
+  });
+  if (auto* redis = nsp_->server().core().redis()) redis->publish_rooms_op(nsp_->name(), false, rooms_, except_, room);
+}
+
+void Broadcast::disconnect_sockets(bool close_connection) const {
+  uint32_t idx = nsp_->index_;
+  nsp_->server().core().on_every_shard([idx, rooms = rooms_, except = except_, close_connection](Shard& sh) {
+    sh.for_each_selected(idx, rooms, except, [&](Socket& s) {
+      sh.socket_disconnect(s, close_connection, "server namespace disconnect", true);
+    });
+  });
+  if (auto* redis = nsp_->server().core().redis()) redis->publish_disconnect(nsp_->name(), rooms_, except_, close_connection);
+}
+
+namespace {
+struct FetchState {
+  std::mutex mu;
+  std::vector<SocketInfo> found;
+  unsigned left;
+  FetchCallback cb;
+  Shard* origin;
+};
+}  // namespace
+
+void Broadcast::fetch_sockets(FetchCallback cb) const {
+  auto& core = nsp_->server().core();
+  // In a cluster, the local result then waits for the other nodes' answers.
+  if (auto* redis = core.redis()) cb = redis->cluster_fetch(nsp_->name(), rooms_, except_, std::move(cb));
+  auto st = std::make_shared<FetchState>();
+  st->left = core.shard_count();
+  st->cb = std::move(cb);
+  st->origin = Shard::current();
+  uint32_t idx = nsp_->index_;
+  bool ok = core.on_every_shard([idx, rooms = rooms_, except = except_, st](Shard& sh) {
+    std::vector<SocketInfo> mine;
+    sh.for_each_selected(idx, rooms, except, [&](Socket& s) {
+      mine.push_back(SocketInfo{s.id(), s.rooms(), sh.index(), s.handshake().address});
+    });
+    bool last;
+    {
+      std::lock_guard lock(st->mu);
+      for (auto& m : mine) st->found.push_back(std::move(m));
+      last = --st->left == 0;
+    }
+    if (!last) return;
+    if (st->origin && st->origin != &sh) {
+      on_shard(st->origin, [st](Shard&) { st->cb(std::move(st->found)); });
+    } else {
+      st->cb(std::move(st->found));
+    }
+  });
+  if (!ok) st->cb({});
+}
+
+}  // namespace roomcast
