@@ -17,7 +17,9 @@
 #       alone at 20,000 and 100,000 (see case_W4); not in the default list
 # Servers (SERVERS; default all): roomcastd (1 shard), socketio-node, socketio-uws,
 #   uws-raw and bun-raw (plain WebSocket pub/sub, no Socket.IO: driven with --raw),
-#   ceiling-write, ceiling-writev. W6 adds roomcastd-2sh.
+#   ceiling-write, ceiling-writev. W6 adds roomcastd-2sh. roomcastd-base: the roomcastd
+#   binary at BASE_ROOMCASTD (another build, e.g. the commit before a change), for a
+#   before/after table measured in one run: SERVERS="roomcastd roomcastd-base".
 #
 # Each run: the server starts fresh, pinned to SERVER_CPUS; the port is awaited (bounded);
 # roomcast-bench runs pinned to BENCH_CPUS under a timeout; the server is stopped (TERM,
@@ -109,6 +111,8 @@ server_cmd() {
   local name=$1 port=$2
   case $name in
     roomcastd)       printf '%s\n' "$roomcastd_bin" --address 127.0.0.1 --port "$port" --shards 1 --quiet ;;
+    roomcastd-base)  [[ -x ${BASE_ROOMCASTD:-} ]] || { echo "run_compare: roomcastd-base needs BASE_ROOMCASTD=<roomcastd binary>" >&2; return 2; }
+                     printf '%s\n' "$BASE_ROOMCASTD" --address 127.0.0.1 --port "$port" --shards 1 --quiet ;;
     roomcastd-2sh)   printf '%s\n' "$roomcastd_bin" --address 127.0.0.1 --port "$port" --shards 2 --quiet ;;
     roomcastd-w4)    printf '%s\n' "$roomcastd_bin" --address 127.0.0.1 --port "$port" --shards "$w4_shards" \
                        --max-connections-per-shard 19000 --quiet ;;

@@ -29,7 +29,7 @@ REFERENCES = [  # (column title, server name)
     ("vs uws-raw", "uws-raw"),
     ("vs ceiling-writev", "ceiling-writev"),
 ]
-SERVER_ORDER = ["roomcastd", "roomcastd-2sh", "socketio-node", "socketio-uws", "uws-raw", "bun-raw", "ceiling-write",
+SERVER_ORDER = ["roomcastd", "roomcastd-base", "roomcastd-2sh", "socketio-node", "socketio-uws", "uws-raw", "bun-raw", "ceiling-write",
                 "ceiling-writev"]
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
 PCTS = [50.0, 90.0, 99.0, 99.9, 99.99]
@@ -233,6 +233,7 @@ def fmt_mib(kb):
 
 def case_table(case, summ):
     candidates = REFERENCES + ([("vs 1 shard", "roomcastd")] if "roomcastd-2sh" in summ else [])
+    candidates += [("vs base", "roomcastd-base")] if "roomcastd-base" in summ else []
     refs = [(title, ref) for title, ref in candidates if ref in summ and summ[ref].get("msgs")]
     head = ["server", "runs", "delivered msg/s", "p50", "p90", "p99", "p99.9", "max", "loss", "server CPU",
             "peak RSS", "bench CPU", "other CPU"] + [t for t, _ in refs]
