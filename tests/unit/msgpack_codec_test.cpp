@@ -138,6 +138,21 @@ TEST(MsgpackToJson, HostileInputIsRefused) {
   EXPECT_TRUE(to_json(deep_ok).ok);
 }
 
+// An ext of an unknown type reads as [type, <bytes>], one level deeper than the ext: at the
+// depth limit it is refused, since the JSON it would give could not be written back (found by
+// msgpack_codec_fuzz: to_json took it, json_to_msgpack refused its output).
+TEST(MsgpackToJson, UnknownExtAtTheDepthLimitIsRefused) {
+  std::string at_limit(mp::kMaxDepth, char(0x91));
+  at_limit += unhex("d4b53a");  // fixext1, type -75
+  EXPECT_FALSE(to_json(at_limit).ok);
+  std::string below(mp::kMaxDepth - 1, char(0x91));
+  below += unhex("d4b53a");
+  const auto r = to_json(below);
+  ASSERT_TRUE(r.ok);
+  std::string back;
+  EXPECT_TRUE(mp::json_to_msgpack(r.json, back, &r.att));
+}
+
 TEST(JsonToMsgpack, MatchesNotepackBytes) {
   std::string out;
   ASSERT_TRUE(mp::json_to_msgpack(

@@ -257,7 +257,7 @@ void append_iso_date(std::string& out, double ms) {
 }
 
 // An ext value as notepack.decode returns it: a Date, an ArrayBuffer or [type, Buffer].
-bool ext_to_json(const Head& h, std::string& json, std::vector<std::string>& attachments) {
+bool ext_to_json(const Head& h, std::string& json, std::vector<std::string>& attachments, int depth) {
   const auto* d = reinterpret_cast<const uint8_t*>(h.body.data());
   const bool fixext = h.b;
   if (!fixext && h.ext_type == 0) {
@@ -286,6 +286,9 @@ bool ext_to_json(const Head& h, std::string& json, std::vector<std::string>& att
     return true;
   }
   if (h.ext_type == -1 && !fixext) return false;  // notepack misreads these; refuse
+  // [type, <bytes>] nests one level below the ext itself: refused at the depth limit, as the
+  // JSON reader (json_to_msgpack) would refuse what we wrote, and the two must agree.
+  if (depth + 1 > kMaxDepth) return false;
   json.push_back('[');
   append_js_number(json, h.ext_type);
   json.push_back(',');
@@ -314,7 +317,7 @@ bool value_to_json(Reader& r, const Head& h, std::string& json, std::vector<std:
     case Kind::Float: append_js_number(json, h.f); return true;
     case Kind::Str: json::append_string(json, h.body); return true;
     case Kind::Bin: append_placeholder(json, attachments, h.body); return true;
-    case Kind::Ext: return ext_to_json(h, json, attachments);
+    case Kind::Ext: return ext_to_json(h, json, attachments, depth);
     case Kind::Array:
       json.push_back('[');
       for (uint32_t i = 0; i < h.len; ++i) {
