@@ -120,7 +120,8 @@ void Shard::on_http(uint32_t slot, Conn& c, std::span<uint8_t> data) {
 
 void Shard::on_ws_message(uint32_t slot, Conn& c, const ws::Message& m) {
   if (c.polling && polling_relay_in(slot, c, m)) return;
-  // The timer wheel is coarse: a pong (or anything) after the deadline must not count.
+  // A pong (or anything) after the deadline must not count, even when it is read in the
+  // same loop turn as the deadline passes, before the wheel fires it.
   if (c.pong_deadline_ms && now_ms_ >= c.pong_deadline_ms) {
     on_timer(slot, c);
     if (c.state != ConnState::Open) return;

@@ -10,6 +10,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <stdexcept>
@@ -44,6 +45,7 @@ int64_t steady_ms() {
 }
 
 constexpr unsigned kTasksPerTurn = 4096;
+constexpr int64_t kMaxSleepMs = 1000;
 
 }  // namespace
 
@@ -248,7 +250,12 @@ void Shard::run() {
     if (stopping_ && (open_conns_ == 0 || now_ms_ >= stop_deadline)) break;
 
     bool more_tasks = tasks_.size_approx() > 0;
-    int64_t wait_ms = more_tasks ? 0 : std::max<int64_t>(1, wheel_.next_tick_ms() - now_ms_);
+    // Sleep until the next deadline, exactly (the wheel is 1 ms exact and says when it next
+    // has work), or until the accept re-arm; at most a second, so that no bookkeeping slip
+    // can put a shard to sleep for good.
+    int64_t next = wheel_.next_due_ms();
+    if (accept_rearm_ms_ && accept_rearm_ms_ < next) next = accept_rearm_ms_;
+    int64_t wait_ms = more_tasks ? 0 : std::clamp<int64_t>(next - now_ms_, 1, kMaxSleepMs);
     __kernel_timespec ts{wait_ms / 1000, (wait_ms % 1000) * 1000000};
     io_uring_cqe* cqe = nullptr;
     int r = io_uring_submit_and_wait_timeout(&ring_, &cqe, more_tasks ? 0 : 1, &ts, nullptr);
