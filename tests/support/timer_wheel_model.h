@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <set>
 #include <span>
 #include <string>
 #include <tuple>
@@ -27,32 +28,35 @@ struct WheelModel {
   };
   int64_t now;
   std::map<uint32_t, Due> pending;
+  std::set<std::pair<int64_t, uint32_t>> by_fire;  // (fire_ms, slot): the earliest first
 
   explicit WheelModel(int64_t now_ms) : now(now_ms) {}
 
   void schedule(uint32_t slot, uint32_t gen, int64_t deadline_ms) {
-    pending[slot] = {gen, deadline_ms, std::max(deadline_ms, now + 1)};
+    cancel(slot);
+    const Due d{gen, deadline_ms, std::max(deadline_ms, now + 1)};
+    pending[slot] = d;
+    by_fire.insert({d.fire_ms, slot});
   }
-  void cancel(uint32_t slot) { pending.erase(slot); }
+  void cancel(uint32_t slot) {
+    auto it = pending.find(slot);
+    if (it == pending.end()) return;
+    by_fire.erase({it->second.fire_ms, slot});
+    pending.erase(it);
+  }
 
   // The earliest time something fires, or INT64_MAX.
-  int64_t next_fire() const {
-    int64_t best = INT64_MAX;
-    for (const auto& [slot, d] : pending) best = std::min(best, d.fire_ms);
-    return best;
-  }
+  int64_t next_fire() const { return by_fire.empty() ? INT64_MAX : by_fire.begin()->first; }
 
   // Moves to `at` (a next_fire() time) and takes what fires then.
   std::vector<TimerWheel::Entry> take_due(int64_t at) {
     now = at;
     std::vector<TimerWheel::Entry> out;
-    for (auto it = pending.begin(); it != pending.end();) {
-      if (it->second.fire_ms <= at) {
-        out.push_back({it->first, it->second.gen, it->second.deadline_ms});
-        it = pending.erase(it);
-      } else {
-        ++it;
-      }
+    while (!by_fire.empty() && by_fire.begin()->first <= at) {
+      const uint32_t slot = by_fire.begin()->second;
+      const Due d = pending.at(slot);
+      out.push_back({slot, d.gen, d.deadline_ms});
+      cancel(slot);
     }
     return out;
   }
@@ -123,7 +127,8 @@ inline std::string run_wheel_program(std::span<const uint8_t> program, uint32_t 
           if (resched) {
             // Sparse enough that a long advance is not one fire per millisecond all along.
             const TimerWheel::Entry again{e.slot, e.gen + 1, e.deadline_ms + 1 + int64_t(e.gen % 200) * 9};
-            const TimerWheel::Entry other{(e.slot * 7 + 3) % slots, 0, wheel.now_ms() - 5 + int64_t(e.gen % 90) * 23};
+            const TimerWheel::Entry other{(e.slot * 7 + 3) % slots, 0,
+                                          wheel.now_ms() - 5 + int64_t((e.slot * 31 + e.gen) % 90) * 23};
             for (const auto& m : {again, other}) {
               wheel.schedule(m.slot, m.gen, m.deadline_ms);
               call.scheduled.push_back(m);
