@@ -140,12 +140,17 @@ class WsTestClient {
   }
 
   // True once the server has closed the TCP connection (read returns 0) within timeout.
+  // The client then closes its end, as browsers and ws do on the server's FIN (the server
+  // keeps reading until then: Config::close_linger_ms).
   bool wait_closed(int timeout_ms = 3000) {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
     while (true) {
       int left = int(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count());
       if (left <= 0) return false;
-      if (!fill(left)) return eof_;
+      if (!fill(left)) {
+        if (eof_) close_fd();
+        return eof_;
+      }
       if (buf_.size() > (1 << 20)) buf_.clear();
     }
   }

@@ -37,6 +37,9 @@ std::string stats_json(const roomcast::Stats& s) {
   add("frames_dropped", s.frames_dropped);
   add("volatile_drops", s.volatile_drops);
   add("connections_reset", s.connections_reset);
+  add("close_lingers", s.close_lingers);
+  add("close_linger_bytes", s.close_linger_bytes);
+  add("close_linger_limits", s.close_linger_limits);
   add("refused_max_connections", s.refused_max_connections);
   add("refused_per_address", s.refused_per_address);
   add("accept_errors", s.accept_errors);

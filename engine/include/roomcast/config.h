@@ -57,6 +57,13 @@ struct Config {
   // becomes resident only as used; beyond the bound a frame is dropped and counted
   // (Stats::frames_dropped).
   uint32_t max_frames_per_shard = 1u << 24;
+  // After the server closes a WebSocket (a close frame: bad input, timeouts, shutdown) it
+  // sends FIN and keeps reading and discarding what the peer still sends, so that the peer
+  // reads the close code instead of a reset that would discard it (a peer still writing an
+  // oversized message). Bounded in time and bytes (Stats::close_linger_limits counts the
+  // ends at a bound); a slow-consumer reset never lingers.
+  uint32_t close_linger_ms = 1000;
+  size_t close_linger_bytes = 2u << 20;  // a whole message of up to twice max_payload drains
 
   // Join a cluster of Socket.IO servers over Redis pub/sub ("redis://127.0.0.1:6379"), wire-
   // compatible with Node's @socket.io/redis-adapter 8.x and @socket.io/redis-emitter.

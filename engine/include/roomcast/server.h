@@ -112,6 +112,9 @@ struct Stats {
   uint64_t broadcast_acks_refused = 0;      // 1024 waiting already ("refuse-new")
   uint64_t volatile_drops = 0;         // volatile emits skipped for a backed-up connection
   uint64_t connections_reset = 0;      // closed with a TCP reset (slow consumers)
+  uint64_t close_lingers = 0;          // closes that drained the peer after the close frame
+  uint64_t close_linger_bytes = 0;     // ...bytes read and discarded meanwhile
+  uint64_t close_linger_limits = 0;    // ...ended at close_linger_ms or close_linger_bytes
   uint64_t refused_max_connections = 0;  // 503: max_connections(_per_shard) reached
   uint64_t refused_per_address = 0;      // 503: max_connections_per_address reached
   uint64_t accept_errors = 0;          // accept failed (EMFILE, ENFILE, ENOMEM...); retried

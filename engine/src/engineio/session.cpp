@@ -456,6 +456,8 @@ void Shard::close_conn(uint32_t slot, Conn& c, uint16_t code, std::string_view r
     // Close handshake: what is queued goes first, then the close frame, then shutdown.
     queue_frame(slot, c, SharedFrame::copy_of(ws::encode_close(code)));
     c.close_after_flush = true;
+    // Not while stopping: the shard is about to exit and would wait for every peer's FIN.
+    c.linger_after_flush = core_.config().close_linger_ms > 0 && !stopping_;
     c.open_deadline_ms = now_ms_ + 1000;  // a peer that stops reading doesn't hold us
     reschedule(slot);
   } else {
@@ -477,7 +479,9 @@ void Shard::on_timer(uint32_t slot, Conn& c) {
   }
   if (c.state == ConnState::Closing) {
     if (c.open_deadline_ms && now >= c.open_deadline_ms) {
+      if (c.lingering) counters_.close_linger_limits.add();
       c.close_after_flush = false;
+      c.lingering = false;
       begin_close(slot, c);
     }
     return;

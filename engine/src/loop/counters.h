@@ -19,7 +19,7 @@ struct alignas(64) ShardCounters {
   Counter connections, sockets, accepted, refused_full, handshake_errors, protocol_errors,
       slow_consumer_disconnects, ping_timeouts, connect_timeouts, broadcasts, deliveries,
       bytes_sent, emits_refused, handler_exceptions, frames_dropped, volatile_drops,
-      connections_reset, refused_max_connections, refused_per_address,
+      connections_reset, close_lingers, close_linger_bytes, close_linger_limits, refused_max_connections, refused_per_address,
       accept_errors, recv_buffers_exhausted, submission_queue_full, submit_retries, io_cancelled,
       connection_slots;
   Counter faults[kFaultCount];

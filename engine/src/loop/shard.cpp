@@ -424,17 +424,37 @@ void Shard::on_recv(uint32_t slot, uint32_t gen, int res, uint32_t flags) {
   if (valid && res > 0 && has_buf && (cp->state == ConnState::Http || cp->state == ConnState::Open)) {
     uint8_t* data = buf_base_ + size_t(bid) * core_.config().recv_buffer_size;
     on_bytes(slot, *cp, std::span<uint8_t>(data, size_t(res)));
+  } else if (valid && res > 0 && cp->state == ConnState::Closing) {
+    // After our close frame: what the peer still sends is read only to be dropped, so that
+    // close() finds nothing unread (which would make it a reset, discarding our close frame
+    // on its way). Counted from the linger on; bounded.
+    if (cp->lingering) {
+      cp->linger_bytes += size_t(res);
+      counters_.close_linger_bytes.add(uint64_t(res));
+      if (cp->linger_bytes > core_.config().close_linger_bytes && !cp->fd_closing) {
+        counters_.close_linger_limits.add();
+        cp->lingering = false;
+        begin_close(slot, *cp);
+      }
+    }
   }
   if (has_buf) recycle_buffer(bid);
   if (res == -ENOBUFS) counters_.recv_buffers_exhausted.add();
   if (res == -ECANCELED) counters_.io_cancelled.add();  // a reset's cancel (shard_abort.cpp)
   if (!valid) return;
   Conn& c = *cp;
-  if (res == 0) {
+  if (res == 0 && c.lingering) {  // the peer read our close and finished: done
+    c.lingering = false;
+    begin_close(slot, c);
+  } else if (res == 0) {
     close_conn(slot, c, 0, "transport close");
   } else if (res < 0 && res != -ENOBUFS) {
+    if (c.lingering) {
+      c.lingering = false;
+      begin_close(slot, c);
+    }
     close_conn(slot, c, 0, "transport error");
-  } else if (!more && c.state != ConnState::Closing) {
+  } else if (!more && (c.state != ConnState::Closing || (c.lingering && !c.fd_closing))) {
     arm_recv(slot);  // ENOBUFS or a multishot the kernel ended: buffers come back this turn
   }
   if (c.state == ConnState::Closing) maybe_free(slot, c);
@@ -674,7 +694,10 @@ void Shard::on_send(uint32_t slot, uint32_t gen, int res) {
   } else if (!c.q.empty()) {
     start_send(slot, c);  // partial write or frames queued meanwhile: continue in order
   } else if (c.close_after_flush) {
-    begin_close(slot, c);
+    if (c.linger_after_flush)
+      begin_linger(slot, c);
+    else
+      begin_close(slot, c);
   }
   // A queue that just emptied keeps its array: under sustained load it fills again at
   // once, and freeing it here made every burst regrow it (an allocation per send). Idle
@@ -702,6 +725,20 @@ void Shard::begin_close(uint32_t slot, Conn& c, bool reset) {
   io_uring_sqe_set_data64(s, tag(kClose, slot, c.gen));
 }
 
+void Shard::begin_linger(uint32_t slot, Conn& c) {
+  if (c.fd_closing || c.lingering) return;
+  c.close_after_flush = false;
+  c.lingering = true;
+  counters_.close_lingers.add();
+  io_uring_sqe* s = sqe();
+  io_uring_prep_shutdown(s, int(slot), SHUT_WR);
+  s->flags |= IOSQE_FIXED_FILE;
+  io_uring_sqe_set_data64(s, tag(kShutdown, slot, c.gen));
+  if (!c.recv_armed) arm_recv(slot);
+  c.open_deadline_ms = now_ms_ + core_.config().close_linger_ms;
+  reschedule(slot);
+}
+
 void Shard::on_closed(uint32_t slot, uint32_t gen) {
   if (slot >= conns_.size()) return;
   Conn& c = *conns_[slot];
@@ -713,7 +750,7 @@ void Shard::on_closed(uint32_t slot, uint32_t gen) {
 void Shard::maybe_free(uint32_t slot, Conn& c) {
   if (c.state != ConnState::Closing) return;
   if (!c.fd_closing) {
-    if (!c.send_inflight && !c.close_after_flush) begin_close(slot, c);
+    if (!c.send_inflight && !c.close_after_flush && !c.lingering) begin_close(slot, c);
     return;
   }
   if (!c.fd_closed || c.recv_armed || c.send_inflight) return;

@@ -88,6 +88,8 @@ struct Conn {
   bool send_inflight = false;
   bool dirty = false;              // in the shard's flush list
   bool close_after_flush = false;  // graceful close once the queue is written
+  bool linger_after_flush = false; // ...and drain the peer first (Config::close_linger_ms)
+  bool lingering = false;          // write side shut, reading and discarding until FIN
   bool fd_closing = false;         // shutdown/close submitted
   bool fd_closed = false;          // close completed
   bool slow = false;               // over the send-queue bound, about to be dropped
@@ -95,6 +97,7 @@ struct Conn {
   bool admitted = false;           // counted by the connection limits (shard_admission.cpp)
   uint8_t refusal = 0;             // over a limit: answered 503 once the request head is in
   size_t queued_bytes = 0;         // bytes in `q` not yet written
+  size_t linger_bytes = 0;         // discarded while lingering
   uint32_t head_offset = 0;        // bytes of q.front() already written
   SendQueue q;
 
@@ -205,6 +208,9 @@ class Shard {
   void start_send(uint32_t slot, Conn& c);
   void release_queue(Conn& c);
   void begin_close(uint32_t slot, Conn& c, bool reset = false);
+  // The queue (ending in a close frame) is written: FIN, then read and discard until the
+  // peer's FIN or a bound (close_linger_ms / close_linger_bytes), then begin_close.
+  void begin_linger(uint32_t slot, Conn& c);
   void abort_conn(uint32_t slot, Conn& c);  // shard_abort.cpp: close with a TCP reset
   // Connection limits (shard_admission.cpp).
   void admit(Conn& c);

@@ -249,6 +249,9 @@ Stats Server::stats() const {
     s.frames_dropped += c.frames_dropped.get();
     s.volatile_drops += c.volatile_drops.get();
     s.connections_reset += c.connections_reset.get();
+    s.close_lingers += c.close_lingers.get();
+    s.close_linger_bytes += c.close_linger_bytes.get();
+    s.close_linger_limits += c.close_linger_limits.get();
     s.refused_max_connections += c.refused_max_connections.get();
     s.refused_per_address += c.refused_per_address.get();
     s.accept_errors += c.accept_errors.get();
