@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The full test run: Release build + every CTest test, then ThreadSanitizer
-# (tests labelled tsan), ASan+UBSan (tests labelled unit or tsan: the engine tests, without
-# the interop ones) and a short
+# (tests labelled tsan), ASan+UBSan (tests labelled unit, tsan or conformance: the engine
+# tests and the WebSocket conformance run against roomcastd, without the interop ones) and a short
 # libFuzzer run of every fuzz target, and a short soak (tools/soak.sh) of the
 # Release roomcastd. Ends with "N passed, M failed" over
 # the stages below; exits non-zero if any stage failed.
@@ -135,7 +135,7 @@ if [[ $stages == *" asan "* ]]; then
       -DROOMCAST_SANITIZE=address,undefined -DROOMCAST_BENCH=OFF; then
     ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:strict_string_checks=1} \
     UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
-      stage ctest-asan ctest --test-dir "$b-asan" -L '^(unit|tsan)$' -LE '^interop$' --output-on-failure --no-tests=error
+      stage ctest-asan ctest --test-dir "$b-asan" -L '^(unit|tsan|conformance)$' -LE '^interop$' --output-on-failure --no-tests=error
   else
     not_run ctest-asan "build failed"
   fi

@@ -190,6 +190,17 @@ TEST(Http, MalformedHeads) {
   EXPECT_EQ(error_status("POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n"), 400);
 }
 
+TEST(Http, KnownMethods) {
+  for (const char* m : {"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"})
+    EXPECT_TRUE(known_method(m)) << m;
+  for (const char* m : {"GARBAGE", "get", "Get", "BREW", "PROPFIND", "GETS", "GE", ""})
+    EXPECT_FALSE(known_method(m)) << m;
+  // The parser still accepts any token: which methods are served is the caller's choice.
+  Parsed p = parse("GARBAGE / HTTP/1.1\r\n\r\n");
+  ASSERT_EQ(p.result.status, ParseStatus::Complete);
+  EXPECT_EQ(p.req.method, "GARBAGE");
+}
+
 TEST(Http, AcceptedVariants) {
   Parsed p = parse("POST /socket.io/?EIO=4 HTTP/1.0\r\nContent-Length: 12\r\ncontent-length: 12\r\n"
                    "X-Empty:\r\nX-Tab:\tv a l\t \r\nX-Obs: caf\xC3\xA9\r\n\r\nbody");

@@ -334,6 +334,34 @@ TEST(WsParse, InvalidUtf8FailsBeforeTheMessageEnds) {
   EXPECT_EQ(feed(s, Bytes(g.begin(), g.begin() + 7)).status, Status::NeedMore);
 }
 
+// Autobahn 6.4.2/6.4.4: the bytes that make a text message invalid may end mid-sequence.
+// An unfinished code point that can no longer become valid fails at once, on the fragment
+// (or partial frame) that carries it, not when the rest of the message arrives.
+TEST(WsParse, InvalidUtf8PrefixFailsFast) {
+  const char* bad_tails[] = {"\xF4\x90",  // beyond U+10FFFF
+                             "\xED\xA0",  // UTF-16 surrogate
+                             "\xE0\x80",  // overlong 3-byte
+                             "\xF0\x80",  // overlong 4-byte
+                             "\xC0",       // lead of an overlong 2-byte form
+                             "\xC1",
+                             "\xF5",       // leads past U+10FFFF
+                             "\xF7\xBF\xBF"};
+  for (const char* tail : bad_tails) {
+    std::string first = std::string("\xCE\xBA\xE1\xBD\xB9") + tail;
+    Parser p;  // as its own non-final fragment
+    EXPECT_EQ(feed(p, frame(Opcode::Text, first, false)).error, close_code::kInvalidPayload) << first;
+    Parser q;  // as the first chunk of one frame that says more is coming
+    Bytes f = frame(Opcode::Text, first + "more text after it");
+    EXPECT_EQ(feed(q, Bytes(f.begin(), f.begin() + 6 + first.size())).error, close_code::kInvalidPayload)
+        << first;
+  }
+  // Prefixes that can still finish wait for their continuation bytes.
+  for (const char* tail : {"\xF4\x8F", "\xED\x9F", "\xE0\xA0", "\xF0\x90\x80", "\xC2", "\xF4"}) {
+    Parser p;
+    EXPECT_EQ(feed(p, frame(Opcode::Text, std::string("ab") + tail, false)).status, Status::NeedMore) << tail;
+  }
+}
+
 TEST(WsParse, CloseCodes) {
   for (uint16_t code : {1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000,
                         3999, 4000, 4999}) {

@@ -11,6 +11,7 @@ enum class Fault : uint8_t {
   HttpMalformed,          // 400: not a parseable HTTP/1.1 request
   HttpHeadersTooLarge,    // 431: request head over the limit
   HttpNotFound,           // 404: not the Engine.IO path
+  HttpUnknownMethod,      // 501: a request method HTTP does not define (GARBAGE / HTTP/1.1)
   EioHandshake,           // 400 + Engine.IO error: transport, EIO version, sid, method
   WsBadUpgrade,           // 400: missing/wrong Upgrade, Connection or Sec-WebSocket-Key
   WsBadVersion,           // 426: Sec-WebSocket-Version is not 13

@@ -76,6 +76,12 @@ void Shard::on_http(uint32_t slot, Conn& c, std::span<uint8_t> data) {
 
   if (pr.status == http::ParseStatus::Error) return fail(pr.http_status == 431 ? Fault::HttpHeadersTooLarge : Fault::HttpMalformed, pr.http_status,
                 "text/plain", http::reason_phrase(pr.http_status));
+  // 501, not Node's 400: the request is well-formed, only its method is one no HTTP server
+  // implements, which RFC 9110 9.1 answers with 501 (Node's 400 comes from llhttp failing
+  // the parse on its fixed method table, not from a choice). Checked before the path so
+  // every URL answers it alike, the Engine.IO path included.
+  if (!http::known_method(req.method))
+    return fail(Fault::HttpUnknownMethod, 501, "text/plain", "Not Implemented: unknown request method");
   const bool engine_only = engine_path(req.path);
   if (req.path != cfg.path && !engine_only && serve_static(slot, c, req, pr.head_bytes)) return;
   if (req.path != cfg.path && !engine_only) return fail(Fault::HttpNotFound, 404, "text/plain", "Not Found");

@@ -7,6 +7,7 @@ const char* fault_name(Fault f) {
     case Fault::HttpMalformed: return "http_malformed";
     case Fault::HttpHeadersTooLarge: return "http_headers_too_large";
     case Fault::HttpNotFound: return "http_not_found";
+    case Fault::HttpUnknownMethod: return "http_unknown_method";
     case Fault::EioHandshake: return "eio_handshake";
     case Fault::WsBadUpgrade: return "ws_bad_upgrade";
     case Fault::WsBadVersion: return "ws_bad_version";

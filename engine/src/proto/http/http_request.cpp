@@ -163,6 +163,12 @@ ParseResult fail(int status) { return ParseResult{ParseStatus::Error, 0, status}
 
 }  // namespace
 
+bool known_method(std::string_view m) {
+  for (std::string_view k : {"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"})
+    if (m == k) return true;
+  return false;
+}
+
 std::optional<std::string_view> Request::header(std::string_view name) const {
   for (size_t i = 0; i < header_count; ++i)
     if (iequals(headers[i].name, name)) return headers[i].value;

@@ -54,6 +54,11 @@ struct ParseResult {
 // required, so simple test clients and load tools work.
 ParseResult parse_request(std::string_view buf, Request& out, size_t max_head_bytes = 8192);
 
+// True for the methods HTTP defines (RFC 9110 section 9: GET, HEAD, POST, PUT, DELETE,
+// CONNECT, OPTIONS, TRACE; and PATCH, RFC 5789). Method names are case-sensitive, so "get"
+// is not one. A method outside this set is answered 501 by the caller (RFC 9110 9.1).
+bool known_method(std::string_view method);
+
 // Value of query parameter `key` (percent-decoded, '+' as space), or nullopt. Keys are
 // compared after decoding; the first match wins. A malformed escape ("%zz", "%4") is kept
 // literally, as Node's querystring does.

@@ -41,6 +41,26 @@ size_t utf8_stable_end(const uint8_t* p, size_t begin, size_t end) {
   return end;
 }
 
+// True if p[0, n) (a lead byte and fewer continuation bytes than it needs) can still
+// become a well-formed sequence (Unicode Table 3-7). Lets a text message fail on the
+// fragment that makes it invalid even when that fragment ends mid-sequence: "\xF4\x90" is
+// already past U+10FFFF, "\xED\xA0" a surrogate, "\xE0\x80" overlong, "\xC0" never valid.
+bool utf8_valid_prefix(const uint8_t* p, size_t n) {
+  const uint8_t lead = p[0];
+  if (lead < 0xC2 || lead > 0xF4) return false;
+  for (size_t i = 1; i < n; ++i) {
+    uint8_t lo = 0x80, hi = 0xBF;
+    if (i == 1) {  // only the second byte's range depends on the lead
+      if (lead == 0xE0) lo = 0xA0;
+      if (lead == 0xED) hi = 0x9F;
+      if (lead == 0xF0) lo = 0x90;
+      if (lead == 0xF4) hi = 0x8F;
+    }
+    if (p[i] < lo || p[i] > hi) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 bool valid_received_close_code(uint16_t code) {
@@ -258,10 +278,12 @@ Status Parser::read_data(std::span<uint8_t>& in, Message& out) {
 // Validates the part of a text message received since the last check, so invalid UTF-8
 // fails on the fragment that carries it rather than after the whole message arrived.
 bool Parser::check_text_progress(bool final) {
-  size_t end = message_.size();
-  if (!final) end = utf8_stable_end(message_.data(), utf8_checked_, end);
+  const size_t size = message_.size();
+  const size_t end = final ? size : utf8_stable_end(message_.data(), utf8_checked_, size);
   if (end > utf8_checked_ && !utf8_ok(message_.data() + utf8_checked_, end - utf8_checked_))
     return false;
+  // The held-back tail is an unfinished code point: it must still be able to finish.
+  if (end < size && !utf8_valid_prefix(message_.data() + end, size - end)) return false;
   utf8_checked_ = std::max(utf8_checked_, end);
   return true;
 }
