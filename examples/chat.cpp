@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "roomcast/server.h"
+#include "roomcast/roomcast.h"
 
 static roomcast::Server* g_server = nullptr;
 
