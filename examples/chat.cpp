@@ -2,11 +2,14 @@
 // "message" from anyone is re-emitted to everyone in "room1".
 //
 //   build/examples/chat_example [port]
+//
+// It builds in the main tree (target chat_example) and, as its own CMake project, against
+// an installed roomcast: cmake -S examples -B build-examples -DCMAKE_PREFIX_PATH=<prefix>.
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 
-#include "roomcast/server.h"
+#include "roomcast/roomcast.h"
 
 static roomcast::Server* g_server = nullptr;
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The full test run: Release build + every CTest test, then ThreadSanitizer
+# The full test run: Release build + every CTest test, the Release build installed and used
+# as a consumer would (install stage), then ThreadSanitizer
 # (tests labelled tsan), ASan+UBSan (tests labelled unit, tsan or conformance: the engine
 # tests and the WebSocket conformance run against roomcastd, without the interop ones) and a short
 # libFuzzer run of every fuzz target, and a short soak (tools/soak.sh) of the
@@ -101,12 +102,99 @@ stage layers python3 tools/check_layers.py
 no_aslr=()
 if setarch "$(uname -m)" -R true 2>/dev/null; then no_aslr=(setarch "$(uname -m)" -R); fi
 
+# Installs build DIR into a scratch prefix and uses it as a consumer would: examples/ as
+# its own CMake project (find_package), a one-file program over pkg-config --static, and
+# the installed roomcastd --version. The installed headers must be exactly
+# engine/include/roomcast/*.h and the generated version.h: never an engine/src header.
+install_check() {
+  local build=$1 work rc
+  work=$(mktemp -d "${TMPDIR:-/tmp}/roomcast-install.XXXXXX") || return 1
+  install_check_in "$build" "$work"; rc=$?
+  if [[ $rc -eq 0 ]]; then rm -rf "$work"; else echo "install: FAILED; left $work for a look"; fi
+  return $rc
+}
+
+install_check_in() {
+  local build=$1 work=$2 p=$2/prefix version
+  version=$(sed -n 's/^CMAKE_PROJECT_VERSION:[A-Z]*=//p' "$build/CMakeCache.txt")
+  [[ -n $version ]] || { echo "install: no CMAKE_PROJECT_VERSION in $build/CMakeCache.txt"; return 1; }
+  cmake --install "$build" --prefix "$p" >"$work/install.log" 2>&1 || { cat "$work/install.log"; return 1; }
+
+  # Every header anywhere under the prefix, against the public ones.
+  local want got f bad=0
+  want=$( (cd "$repo/engine/include" && ls roomcast/*.h && echo roomcast/version.h) | sed 's|^|include/|' | sort)
+  got=$(cd "$p" && find . -type f \( -name '*.h' -o -name '*.hpp' -o -name '*.hh' \) | sed 's|^\./||' | sort)
+  while read -r f; do
+    [[ -n $f ]] || continue
+    while read -r src; do
+      if [[ -n $src ]] && cmp -s "$p/$f" "$src"; then echo "install: $f is ${src#"$repo"/}"; bad=1; fi
+    done < <(find "$repo/engine/src" -name "${f##*/}")
+  done <<<"$got"
+  if [[ $bad -ne 0 || $got != "$want" ]]; then
+    echo "install: installed headers are not engine/include/roomcast/*.h + version.h:"
+    diff <(echo "$want") <(echo "$got") | sed 's/^/install:   /'
+    return 1
+  fi
+  echo "install: $(wc -l <<<"$got") public headers, no engine/src header"
+
+  # examples/ on its own against the prefix; roomcast_DIR says which package it found.
+  cmake -S "$repo/examples" -B "$work/examples" -G Ninja -Wno-dev "${launcher[@]}" \
+      -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$p" >"$work/examples.log" 2>&1 \
+    || { cat "$work/examples.log"; return 1; }
+  local found
+  found=$(sed -n 's/^roomcast_DIR:[A-Z]*=//p' "$work/examples/CMakeCache.txt")
+  [[ $found == "$p"/* ]] || { echo "install: examples found roomcast at '$found', not under $p"; return 1; }
+  cmake --build "$work/examples" -j "$jobs" || return 1
+  echo "install: examples built with find_package(roomcast) from $found"
+
+  # One file, compiled and linked with pkg-config's flags alone. It starts and stops a
+  # server, so the static link line must hold every archive the library needs, in order.
+  local pcdir flags out
+  pcdir=$(dirname "$(find "$p" -name roomcast.pc -print -quit)")
+  [[ -f $pcdir/roomcast.pc ]] || { echo "install: no roomcast.pc under $p"; return 1; }
+  flags=$(PKG_CONFIG_PATH="$pcdir${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}" pkg-config --cflags --libs --static roomcast) \
+    || return 1
+  cat >"$work/one.cpp" <<'CPP'
+#include <cstdio>
+
+#include <roomcast/roomcast.h>
+
+int main() {
+  roomcast::Config cfg;
+  cfg.port = 0;
+  cfg.shards = 1;
+  cfg.log = [](std::string_view) {};
+  roomcast::Server server(cfg);
+  server.of("/").on("ping", [](roomcast::Socket&, const roomcast::Args&, roomcast::Ack ack) {
+    if (ack) ack("pong");
+  });
+  server.start();
+  unsigned port = server.port();
+  server.stop();
+  server.wait();
+  std::printf("roomcast %s served on port %u\n", ROOMCAST_VERSION_STRING, port);
+  return port != 0 ? 0 : 1;
+}
+CPP
+  # shellcheck disable=SC2086  # the flags are separate words
+  ${CXX:-c++} -std=c++20 -o "$work/one" "$work/one.cpp" $flags || { echo "install: flags were: $flags"; return 1; }
+  out=$("$work/one") || { echo "install: the pkg-config program failed: $out"; return 1; }
+  [[ $out == "roomcast $version served on port "* ]] || { echo "install: the program printed '$out'"; return 1; }
+  echo "install: pkg-config --static program: $out"
+
+  out=$("$p/bin/roomcastd" --version) || { echo "install: roomcastd --version exited non-zero"; return 1; }
+  [[ $out == "roomcastd $version" ]] || { echo "install: roomcastd --version printed '$out', not 'roomcastd $version'"; return 1; }
+  echo "install: $out"
+}
+
 if [[ $stages == *" release "* ]]; then
   mkdir -p "$b"
   if stage build-release configure_build "$b" -DCMAKE_BUILD_TYPE=Release; then
     stage ctest-release ctest --test-dir "$b" --output-on-failure --no-tests=error
+    stage install install_check "$b"
   else
     not_run ctest-release "build failed"
+    not_run install "build failed"
   fi
 fi
 

@@ -1,6 +1,8 @@
 // roomcastd under SIGTERM / SIGINT, as a process: messages published before the signal reach
-// the subscriber, then DISCONNECT and close 1001, and the process exits 0.
+// the subscriber, then DISCONNECT and close 1001, and the process exits 0. And roomcastd
+// --version: one line with the version of the headers it was built with, exit 0.
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -10,7 +12,9 @@
 #include <cstdlib>
 #include <string>
 #include <thread>
+#include <vector>
 
+#include "roomcast/version.h"
 #include "ws_test_client.h"
 
 extern char** environ;
@@ -24,8 +28,8 @@ struct Daemon {
   int out = -1;
   uint16_t port = 0;
 
-  // Starts roomcastd on a free port and reads the port from its "listening on" line.
-  bool start() {
+  // Starts $ROOMCASTD with `args`, its stdout on `out`.
+  bool spawn(const std::vector<std::string>& args) {
     const char* bin = std::getenv("ROOMCASTD");
     if (!bin) return false;
     int fds[2];
@@ -34,13 +38,18 @@ struct Daemon {
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
     posix_spawn_file_actions_addclose(&fa, fds[0]);
-    std::string b(bin);
-    const char* argv[] = {b.c_str(), "--port", "0", "--shards", "2", "--quiet", "--shutdown-timeout", "3000", nullptr};
-    int rc = posix_spawn(&pid, bin, &fa, nullptr, const_cast<char**>(argv), environ);
+    std::vector<char*> argv{const_cast<char*>(bin)};
+    for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    int rc = posix_spawn(&pid, bin, &fa, nullptr, argv.data(), environ);
     posix_spawn_file_actions_destroy(&fa);
     ::close(fds[1]);
     out = fds[0];
-    if (rc != 0) return false;
+    return rc == 0;
+  }
+  // Starts roomcastd on a free port and reads the port from its "listening on" line.
+  bool start() {
+    if (!spawn({"--port", "0", "--shards", "2", "--quiet", "--shutdown-timeout", "3000"})) return false;
     std::string text;
     char buf[512];
     while (text.find('\n') == std::string::npos) {
@@ -52,6 +61,20 @@ struct Daemon {
     if (p == std::string::npos) return false;
     port = uint16_t(std::atoi(text.c_str() + p + 10));
     return port != 0;
+  }
+  // Everything on stdout until roomcastd closes it, or what came within timeout_ms.
+  std::string read_all(int timeout_ms) {
+    auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    std::string text;
+    char buf[512];
+    for (;;) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+      pollfd p{out, POLLIN, 0};
+      if (left.count() <= 0 || ::poll(&p, 1, int(left.count())) <= 0) return text;
+      ssize_t n = ::read(out, buf, sizeof(buf));
+      if (n <= 0) return text;
+      text.append(buf, size_t(n));
+    }
   }
   // Exit status, or -1 if it did not exit within the timeout (then it is killed).
   int wait_exit(int timeout_ms) {
@@ -117,5 +140,16 @@ void run_case(int sig) {
 
 TEST(RoomcastdSignal, SigtermDeliversQueuedMessagesThenExitsZero) { run_case(SIGTERM); }
 TEST(RoomcastdSignal, SigintDeliversQueuedMessagesThenExitsZero) { run_case(SIGINT); }
+
+TEST(RoomcastdVersion, PrintsTheHeadersVersionAndExitsZero) {
+  // The string and the numbers of version.h come from one project(VERSION); they must agree.
+  const std::string numbers = std::to_string(ROOMCAST_VERSION_MAJOR) + "." + std::to_string(ROOMCAST_VERSION_MINOR) +
+                              "." + std::to_string(ROOMCAST_VERSION_PATCH);
+  EXPECT_EQ(numbers, ROOMCAST_VERSION_STRING);
+  Daemon d;
+  ASSERT_TRUE(d.spawn({"--version"})) << "set ROOMCASTD to the roomcastd binary";
+  EXPECT_EQ(d.read_all(5000), "roomcastd " + numbers + "\n");
+  EXPECT_EQ(d.wait_exit(5000), 0);
+}
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include "demo_app.h"
 #include "demo_page.h"
 #include "roomcast/server.h"
+#include "roomcast/version.h"
 
 int main(int argc, char** argv) {
   roomcast::Config cfg;
@@ -51,6 +52,8 @@ int main(int argc, char** argv) {
   app.add_option("--admin-port", admin_port, "admin HTTP endpoint port (0 = off): /debug/latency, /metrics")->capture_default_str();
   app.add_option("--admin-address", admin_address, "admin endpoint address")->capture_default_str();
   app.add_flag("--quiet", quiet, "no log lines");
+  // Prints "roomcastd <version>" and exits 0 (CLI11_PARSE ends the program there).
+  app.set_version_flag("--version", "roomcastd " ROOMCAST_VERSION_STRING);
   CLI11_PARSE(app, argc, argv);
   if (quiet) cfg.log = [](std::string_view) {};
   if (!demo_bundle.empty()) {
