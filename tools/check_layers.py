@@ -7,6 +7,10 @@ engine/include/roomcast are the API. A file may include only the layers listed f
 in ALLOWED below. Code outside the engine is held too: roomcastd and the examples see the
 public headers only, the bench harness the pure layers and uring.
 
+liburing itself is held too: only engine/src/uring includes <liburing.h> (and the code
+that is not the engine's: bench/peers, tests); everything else reaches io_uring through the
+uring/ headers. This check has no exceptions list.
+
 Known violations that a later step of the restructuring removes are listed, with the
 reason, in tools/layer_exceptions.txt ("FILE -> INCLUDE  # why"). An entry that no longer
 occurs is an error as well, so the list can only shrink.
@@ -58,6 +62,10 @@ ALLOWED = {
 }
 
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
+LIBURING = re.compile(r'^\s*#\s*include\s+<liburing(\.h|/[^>]*)>')
+# Where <liburing.h> may be included: the uring layer, and code outside the engine's layers
+# that measures or tests against it (the bench's reference servers, tests).
+LIBURING_ALLOWED = ("engine/src/uring/", "bench/peers/", "tests/")
 
 
 def engine_layer(rel):
@@ -130,6 +138,19 @@ def main():
             what = "a file that is not in the engine's layers" if target == "unknown" else f"layer {target}"
             print(f"{rel_repo}:{n}: layer {layer} includes \"{inc}\" ({what})")
             bad += 1
+    for dp, dn, fn in os.walk(repo):
+        dn[:] = sorted(d for d in dn if d not in (".git", "node_modules") and not d.startswith("build"))
+        for f in sorted(fn):
+            if not f.endswith((".h", ".hpp", ".cpp", ".cc", ".c")):
+                continue
+            path = os.path.join(dp, f)
+            rel_repo = os.path.relpath(path, repo)
+            if rel_repo.startswith(LIBURING_ALLOWED):
+                continue
+            for n, line in enumerate(open(path, encoding="utf-8", errors="replace"), 1):
+                if LIBURING.match(line):
+                    print(f"{rel_repo}:{n}: includes <liburing.h> outside engine/src/uring: use the uring/ headers")
+                    bad += 1
     for (f, inc), used in exceptions.items():
         if not used:
             print(f"tools/layer_exceptions.txt: {f} -> {inc} no longer occurs: remove the entry")

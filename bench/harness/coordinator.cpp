@@ -68,7 +68,7 @@ Snapshot collect(SharedRun& shm) {
 }
 
 void merged(SharedRun& shm, HistShm SlotShm::*which, Histogram& out) {
-  out.reset();
+  out.clear();
   Histogram h;
   for (uint32_t i = 0; i < shm.slots(); ++i) {
     (shm.slot(i).*which).load_into(h);

@@ -1,42 +1,21 @@
 // The client half of the WebSocket opening handshake (RFC 6455 section 4.1) for an
-// Engine.IO v4 WebSocket session. Pure: the caller supplies the random key bytes.
+// Engine.IO v4 WebSocket session. Pure: the caller supplies the random key bytes; base64 is
+// the engine's own (proto/eio), so client and server encode with one implementation.
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
+#include "proto/eio/eio_payload.h"
+
 namespace roomcast::bench::handshake {
 
-inline std::string base64(const uint8_t* p, size_t n) {
-  static constexpr char kAlpha[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((n + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 3 <= n; i += 3) {
-    const uint32_t v = uint32_t(p[i]) << 16 | uint32_t(p[i + 1]) << 8 | p[i + 2];
-    out += kAlpha[v >> 18];
-    out += kAlpha[(v >> 12) & 63];
-    out += kAlpha[(v >> 6) & 63];
-    out += kAlpha[v & 63];
-  }
-  if (n - i == 1) {
-    const uint32_t v = uint32_t(p[i]) << 16;
-    out += kAlpha[v >> 18];
-    out += kAlpha[(v >> 12) & 63];
-    out += "==";
-  } else if (n - i == 2) {
-    const uint32_t v = uint32_t(p[i]) << 16 | uint32_t(p[i + 1]) << 8;
-    out += kAlpha[v >> 18];
-    out += kAlpha[(v >> 12) & 63];
-    out += kAlpha[(v >> 6) & 63];
-    out += '=';
-  }
-  return out;
-}
-
 // Sec-WebSocket-Key: base64 of 16 random bytes.
-inline std::string make_key(const uint8_t random16[16]) { return base64(random16, 16); }
+inline std::string make_key(const uint8_t random16[16]) {
+  return eio::base64_encode(std::span<const uint8_t>(random16, 16));
+}
 
 // `path` is the Engine.IO path, e.g. "/socket.io/"; `host` the Host header value.
 inline std::string request(std::string_view host, std::string_view path, std::string_view key,

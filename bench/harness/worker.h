@@ -2,7 +2,6 @@
 // statistics. Threads of a worker never share mutable state; they meet only in the
 // shared run state (shared_run.h).
 #pragma once
-#include <liburing.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -17,6 +16,8 @@
 #include "rooms.h"
 #include "seq_tracker.h"
 #include "shared_run.h"
+#include "uring/buffer_ring.h"
+#include "uring/ring.h"
 
 namespace roomcast::bench {
 
@@ -86,14 +87,14 @@ class Worker {
  private:
   // worker_loop.cpp: the ring, connections, sends, the loop.
   bool setup_ring(std::string& err);
-  io_uring_sqe* sqe();
+  uring::Sqe* sqe();
   void loop();
-  void handle_cqe(io_uring_cqe* cqe);
+  void handle_cqe(uring::Cqe* cqe);
   void start_connections(uint64_t now);
   void start_one(uint32_t i, uint64_t now);
   int bind_source(int fd, uint64_t id);
   void on_connect(uint32_t i, int res);
-  void on_recv(uint32_t i, io_uring_cqe* cqe);
+  void on_recv(uint32_t i, uring::Cqe* cqe);
   void on_send(uint32_t i, int res);
   void arm_recv(uint32_t i);
   void mark_dirty(uint32_t i);
@@ -130,12 +131,9 @@ class Worker {
   uint32_t slot_;
   std::string nsp_prefix_;
 
-  io_uring ring_{};
-  bool ring_ok_ = false;
-  io_uring_buf_ring* buf_ring_ = nullptr;
-  uint8_t* buf_base_ = nullptr;
-  uint32_t buf_count_ = 0;
-  uint32_t buf_pending_ = 0;
+  // The engine's io_uring layer (engine/src/uring), set up as the shards set theirs up.
+  uring::Ring ring_;
+  uring::BufferRing bufs_;  // multishot receives' buffers
 
   std::vector<Conn> conns_;
   std::vector<Publisher> pubs_;

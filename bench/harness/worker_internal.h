@@ -2,10 +2,14 @@
 #pragma once
 #include <cstdint>
 
+#include "uring/user_data.h"
+
 namespace roomcast::bench::detail {
 
-enum Tag : uint64_t { kConnect = 1, kRecv = 2, kSend = 3, kIgnore = 4 };
-inline uint64_t tag(Tag t, uint32_t i) { return (uint64_t(t) << 32) | i; }
+// user_data (uring/user_data.h): the operation and the connection's index in the worker.
+// Connections are never reused within a run, so the generation stays 0.
+using uring::Op;
+inline constexpr uint64_t tag(Op op, uint32_t i) { return uring::UserData::encode(op, i); }
 
 inline constexpr uint32_t kBufSize = 16384;  // one provided receive buffer
 inline constexpr uint64_t kMs = 1'000'000;

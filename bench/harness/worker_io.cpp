@@ -8,6 +8,7 @@
 
 #include "handshake.h"
 #include "proto/http/http_request.h"
+#include "uring/ops.h"
 #include "worker.h"
 #include "worker_internal.h"
 
@@ -75,17 +76,13 @@ void Worker::start_one(uint32_t i, uint64_t now) {
       return;
     }
   }
-  int f = fd;
-  const int r = io_uring_register_files_update(&ring_, i, &f, 1);
+  const int r = ring_.set_file(i, fd);
   ::close(fd);
   if (r < 0) {
     fail(i, std::string("io_uring_register_files_update: ") + std::strerror(-r));
     return;
   }
-  io_uring_sqe* s = sqe();
-  io_uring_prep_connect(s, int(i), reinterpret_cast<const sockaddr*>(&to.addr), to.len);
-  s->flags |= IOSQE_FIXED_FILE;
-  io_uring_sqe_set_data64(s, tag(kConnect, i));
+  uring::prep_connect(sqe(), i, reinterpret_cast<const sockaddr*>(&to.addr), to.len, tag(Op::Connect, i));
 }
 
 void Worker::on_connect(uint32_t i, int res) {
@@ -109,28 +106,21 @@ void Worker::on_connect(uint32_t i, int res) {
 }
 
 void Worker::arm_recv(uint32_t i) {
-  io_uring_sqe* s = sqe();
-  io_uring_prep_recv_multishot(s, int(i), nullptr, 0, 0);
-  s->flags |= IOSQE_FIXED_FILE | IOSQE_BUFFER_SELECT;
-  s->buf_group = 0;
-  io_uring_sqe_set_data64(s, tag(kRecv, i));
+  uring::prep_recv_multishot(sqe(), i, bufs_.group(), tag(Op::Recv, i));
   conns_[i].recv_armed = true;
 }
 
-void Worker::on_recv(uint32_t i, io_uring_cqe* cqe) {
+void Worker::on_recv(uint32_t i, uring::Cqe* cqe) {
   Conn& c = conns_[i];
   const int res = cqe->res;
-  if (!(cqe->flags & IORING_CQE_F_MORE)) c.recv_armed = false;
-  if (cqe->flags & IORING_CQE_F_BUFFER) {
-    const uint16_t bid = uint16_t(cqe->flags >> IORING_CQE_BUFFER_SHIFT);
-    uint8_t* data = buf_base_ + size_t(bid) * kBufSize;
+  if (!uring::more(cqe->flags)) c.recv_armed = false;
+  if (const auto bid = uring::BufferRing::buffer_of(cqe->flags)) {
     if (res > 0 && c.state != CState::Dead) {
       ctr_.bytes_in += uint64_t(res);
       now_ = mono_ns();
-      feed(i, std::string_view(reinterpret_cast<const char*>(data), size_t(res)));
+      feed(i, std::string_view(reinterpret_cast<const char*>(bufs_.data(*bid)), size_t(res)));
     }
-    io_uring_buf_ring_add(buf_ring_, data, kBufSize, bid, io_uring_buf_ring_mask(buf_count_), int(buf_pending_));
-    ++buf_pending_;
+    bufs_.recycle(*bid);
   }
   if (c.state == CState::Dead) return;
   if (res == 0) {
@@ -161,10 +151,7 @@ void Worker::flush() {
     c.sending.swap(c.out);
     c.out.clear();
     c.sent = 0;
-    io_uring_sqe* s = sqe();
-    io_uring_prep_send(s, int(i), c.sending.data(), c.sending.size(), MSG_NOSIGNAL);
-    s->flags |= IOSQE_FIXED_FILE;
-    io_uring_sqe_set_data64(s, tag(kSend, i));
+    uring::prep_send(sqe(), i, c.sending.data(), c.sending.size(), tag(Op::Send, i));
     c.send_inflight = true;
   }
   dirty_.clear();
@@ -181,10 +168,7 @@ void Worker::on_send(uint32_t i, int res) {
   c.sent += size_t(res);
   ctr_.bytes_out += uint64_t(res);
   if (c.sent < c.sending.size()) {  // short send: the rest goes first, in order
-    io_uring_sqe* s = sqe();
-    io_uring_prep_send(s, int(i), c.sending.data() + c.sent, c.sending.size() - c.sent, MSG_NOSIGNAL);
-    s->flags |= IOSQE_FIXED_FILE;
-    io_uring_sqe_set_data64(s, tag(kSend, i));
+    uring::prep_send(sqe(), i, c.sending.data() + c.sent, c.sending.size() - c.sent, tag(Op::Send, i));
     c.send_inflight = true;
     return;
   }
@@ -208,13 +192,10 @@ void Worker::fail(uint32_t i, std::string_view why) {
   c.state = CState::Dead;
   c.out.clear();
   // Shutdown first so a pending multishot receive ends; then free the table slot.
-  io_uring_sqe* s = sqe();
-  io_uring_prep_shutdown(s, int(i), SHUT_RDWR);
-  s->flags |= IOSQE_FIXED_FILE | IOSQE_IO_LINK;
-  io_uring_sqe_set_data64(s, tag(kIgnore, i));
-  s = sqe();
-  io_uring_prep_close_direct(s, i);
-  io_uring_sqe_set_data64(s, tag(kIgnore, i));
+  uring::Sqe* s = sqe();
+  uring::prep_shutdown(s, i, SHUT_RDWR, tag(Op::Shutdown, i));
+  uring::link(s);
+  uring::prep_close(sqe(), i, tag(Op::Close, i));
 }
 
 void Worker::check_timeouts(uint64_t now) {

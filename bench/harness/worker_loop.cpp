@@ -1,6 +1,5 @@
 // The worker's io_uring loop: ring and buffer-ring set-up, one submit-and-wait per loop
 // turn, completions dispatched in a batch, snapshots for the coordinator.
-#include <sys/mman.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -11,6 +10,7 @@
 #include <ctime>
 
 #include "sio_client.h"
+#include "uring/user_data.h"
 #include "worker.h"
 #include "worker_internal.h"
 
@@ -64,75 +64,48 @@ Worker::Worker(const RunPlan& plan, uint32_t slot)
 }
 
 Worker::~Worker() {
-  if (ring_ok_) io_uring_queue_exit(&ring_);
-  if (buf_ring_) ::munmap(buf_ring_, sizeof(io_uring_buf) * buf_count_);
-  std::free(buf_base_);
+  ring_.exit();  // first: the kernel may write into a receive buffer until the ring is gone
+  bufs_.release();
 }
 
 bool Worker::setup_ring(std::string& err) {
-  const unsigned attempts[] = {IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN,
-                               IORING_SETUP_COOP_TASKRUN, 0};
-  int r = 0;
-  for (unsigned flags : attempts) {
-    io_uring_params p{};
-    p.flags = flags | IORING_SETUP_CQSIZE;
-    p.cq_entries = 32768;
-    r = io_uring_queue_init_params(4096, &ring_, &p);
-    if (r == 0) break;
-  }
-  if (r < 0) {
-    err = std::string("io_uring_queue_init: ") + std::strerror(-r);
+  if (conns_.size() > uring::UserData::kMaxSlot) {
+    err = "too many connections for one worker thread: use more --threads or --procs";
     return false;
   }
-  ring_ok_ = true;
   // Sockets go into the ring's fixed-file table and their fds are closed at once: the
   // table is limited per ring (not per process) by RLIMIT_NOFILE, and the kernel skips
-  // the fd lookup on every operation.
-  r = io_uring_register_files_sparse(&ring_, unsigned(conns_.size()));
-  if (r < 0) {
-    rlimit rl{};
-    getrlimit(RLIMIT_NOFILE, &rl);
-    err = "cannot register " + std::to_string(conns_.size()) + " sockets in one io_uring (" +
-          std::strerror(-r) + "; fd limit " + std::to_string(rl.rlim_cur) +
-          "): use more --threads or --procs";
+  // the fd lookup on every operation. A deep completion queue: every connection may have a
+  // receive and a send completing in one turn.
+  uring::RingConfig rc;
+  rc.entries = 4096;
+  rc.cq_entries = 32768;
+  rc.fixed_files = unsigned(conns_.size());
+  if (auto e = ring_.init(rc)) {
+    err = e->message();
+    if (e->step == uring::SetupError::Step::FixedFiles) {
+      rlimit rl{};
+      getrlimit(RLIMIT_NOFILE, &rl);
+      err = "cannot register " + std::to_string(conns_.size()) + " sockets in one io_uring (" +
+            std::strerror(e->err) + "; fd limit " + std::to_string(rl.rlim_cur) +
+            "): use more --threads or --procs";
+    }
     return false;
   }
-  buf_count_ = 512;
-  while (buf_count_ < conns_.size() && buf_count_ < 2048) buf_count_ *= 2;
-  const size_t ring_bytes = sizeof(io_uring_buf) * buf_count_;
-  void* mem = ::mmap(nullptr, ring_bytes, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
-  if (mem == MAP_FAILED) {
-    err = "mmap of the buffer ring failed";
+  uint32_t count = 512;
+  while (count < conns_.size() && count < 2048) count *= 2;
+  if (auto e = bufs_.init(ring_, 0, count, kBufSize)) {
+    err = e->message();
     return false;
   }
-  buf_ring_ = static_cast<io_uring_buf_ring*>(mem);
-  io_uring_buf_reg reg{};
-  reg.ring_addr = reinterpret_cast<uint64_t>(mem);
-  reg.ring_entries = buf_count_;
-  reg.bgid = 0;
-  r = io_uring_register_buf_ring(&ring_, &reg, 0);
-  if (r < 0) {
-    err = std::string("io_uring_register_buf_ring: ") + std::strerror(-r);
-    return false;
-  }
-  io_uring_buf_ring_init(buf_ring_);
-  buf_base_ = static_cast<uint8_t*>(std::malloc(size_t(kBufSize) * buf_count_));
-  if (!buf_base_) {
-    err = "out of memory for receive buffers";
-    return false;
-  }
-  const int mask = io_uring_buf_ring_mask(buf_count_);
-  for (uint32_t i = 0; i < buf_count_; ++i)
-    io_uring_buf_ring_add(buf_ring_, buf_base_ + size_t(i) * kBufSize, kBufSize, uint16_t(i), mask, int(i));
-  io_uring_buf_ring_advance(buf_ring_, int(buf_count_));
   return true;
 }
 
-io_uring_sqe* Worker::sqe() {
-  io_uring_sqe* s = io_uring_get_sqe(&ring_);
+uring::Sqe* Worker::sqe() {
+  uring::Sqe* s = ring_.get_sqe();
   while (!s) {  // queue full: hand what we have to the kernel and retry
-    io_uring_submit(&ring_);
-    s = io_uring_get_sqe(&ring_);
+    ring_.submit();
+    s = ring_.get_sqe();
   }
   return s;
 }
@@ -181,20 +154,9 @@ void Worker::loop() {
     flush();
     if (now - last_snapshot_ >= kSnapshotEvery) snapshot(false);
 
-    const uint64_t wait = wait_timeout_ns(now);
-    __kernel_timespec ts{int64_t(wait / 1'000'000'000ull), int64_t(wait % 1'000'000'000ull)};
-    io_uring_cqe* cqe = nullptr;
-    io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, &ts, nullptr);
-    unsigned head, seen = 0;
-    io_uring_for_each_cqe(&ring_, head, cqe) {
-      handle_cqe(cqe);
-      ++seen;
-    }
-    io_uring_cq_advance(&ring_, seen);
-    if (buf_pending_) {
-      io_uring_buf_ring_advance(buf_ring_, int(buf_pending_));
-      buf_pending_ = 0;
-    }
+    ring_.submit_and_wait(1, int64_t(wait_timeout_ns(now)));
+    ring_.for_each_cqe([this](uring::Cqe* cqe) { handle_cqe(cqe); });
+    bufs_.publish();
   }
 }
 
@@ -217,14 +179,13 @@ uint64_t Worker::wait_timeout_ns(uint64_t now) const {
   return std::max<uint64_t>(wait, 1000);
 }
 
-void Worker::handle_cqe(io_uring_cqe* cqe) {
-  const uint64_t ud = io_uring_cqe_get_data64(cqe);
-  const uint32_t i = uint32_t(ud);
-  switch (Tag(ud >> 32)) {
-    case kConnect: on_connect(i, cqe->res); break;
-    case kRecv: on_recv(i, cqe); break;
-    case kSend: on_send(i, cqe->res); break;
-    default: break;
+void Worker::handle_cqe(uring::Cqe* cqe) {
+  const uring::UserData ud = uring::UserData::decode(uring::user_data(cqe));
+  switch (ud.op) {
+    case Op::Connect: on_connect(ud.slot, cqe->res); break;
+    case Op::Recv: on_recv(ud.slot, cqe); break;
+    case Op::Send: on_send(ud.slot, cqe->res); break;
+    default: break;  // Shutdown and Close of a failed connection: nothing waits for them
   }
 }
 

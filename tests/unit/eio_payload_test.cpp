@@ -70,8 +70,18 @@ TEST(EioPayload, Base64RoundTripsEveryLength) {
     EXPECT_EQ(dec, in);
     in.push_back(char(n * 37 + 11));
   }
-  EXPECT_EQ(base64_encode(bytes("foobar")), "Zm9vYmFy");
+}
+
+// RFC 4648 section 10's vectors: every padding case (the bench harness's WebSocket keys use
+// this encoder too).
+TEST(EioPayload, Base64MatchesRfc4648Vectors) {
+  EXPECT_EQ(base64_encode(bytes("")), "");
+  EXPECT_EQ(base64_encode(bytes("f")), "Zg==");
   EXPECT_EQ(base64_encode(bytes("fo")), "Zm8=");
+  EXPECT_EQ(base64_encode(bytes("foo")), "Zm9v");
+  EXPECT_EQ(base64_encode(bytes("foob")), "Zm9vYg==");
+  EXPECT_EQ(base64_encode(bytes("fooba")), "Zm9vYmE=");
+  EXPECT_EQ(base64_encode(bytes("foobar")), "Zm9vYmFy");
 }
 
 TEST(EioPayload, EncodeJoinsWithSeparator) {

@@ -7,7 +7,6 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/eventfd.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -19,6 +18,8 @@
 
 #include "loop/io_test_hooks.h"
 #include "server/server_core.h"
+#include "uring/ops.h"
+#include "uring/user_data.h"
 
 namespace roomcast::detail {
 
@@ -30,13 +31,14 @@ namespace {
 
 thread_local Shard* t_current = nullptr;
 
-// user_data: operation in the top byte, slot in the next three, connection generation low.
-// Completions are dispatched on this tag; a generation mismatch marks a stale completion.
-enum Op : uint8_t { kAccept = 1, kRecv, kSend, kShutdown, kClose, kWake };
+// user_data (uring/user_data.h): the operation, the connection's slot and generation.
+// Completions are dispatched on it; a generation mismatch marks a stale completion.
+using uring::Op;
+using uring::UserData;
+constexpr Op kAccept = Op::Accept, kRecv = Op::Recv, kSend = Op::Send, kShutdown = Op::Shutdown,
+             kClose = Op::Close, kWake = Op::Wake;
 
-uint64_t tag(Op op, uint32_t slot = 0, uint32_t gen = 0) {
-  return (uint64_t(op) << 56) | (uint64_t(slot & 0xFFFFFF) << 32) | gen;
-}
+constexpr uint64_t tag(Op op, uint32_t slot = 0, uint32_t gen = 0) { return UserData::encode(op, slot, gen); }
 
 int64_t steady_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -83,60 +85,16 @@ void Shard::log(std::string_view line) { core_.log("shard " + std::to_string(ind
 // ---------------------------------------------------------------- set-up
 
 void Shard::setup_ring() {
-  // Strongest single-threaded mode first; older kernels reject the newer flags.
-  const unsigned attempts[] = {
-      IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN,
-      IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_COOP_TASKRUN,
-      IORING_SETUP_COOP_TASKRUN,
-      0,
-  };
-  int err = 0;
-  unsigned features = 0;
-  for (unsigned flags : attempts) {
-    io_uring_params p{};
-    p.flags = flags;
-    err = io_uring_queue_init_params(core_.config().io_uring_entries, &ring_, &p);
-    if (err == 0) {
-      features = p.features;
-      break;
-    }
-  }
-  if (err < 0) throw std::runtime_error(std::string("io_uring_queue_init: ") + std::strerror(-err));
-  ring_ok_ = true;
-  if (!(features & IORING_FEAT_SUBMIT_STABLE))  // send_scratch.h relies on it (Linux 5.5+)
-    throw std::runtime_error("io_uring lacks IORING_FEAT_SUBMIT_STABLE");
-  // Sockets live in the ring's fixed-file table, not the process fd table: no fd per
-  // connection (the process limit is 20,000 here) and no fd lookup per operation.
-  err = io_uring_register_files_sparse(&ring_, core_.config().max_connections_per_shard + kRefusalSlots);
-  if (err < 0) throw std::runtime_error(std::string("register_files_sparse: ") + std::strerror(-err));
+  uring::RingConfig rc;
+  rc.entries = core_.config().io_uring_entries;
+  rc.fixed_files = core_.config().max_connections_per_shard + kRefusalSlots;
+  if (auto err = ring_.init(rc)) throw std::runtime_error(err->message());
 }
 
 void Shard::setup_buffers() {
   const auto& cfg = core_.config();
-  size_t ring_bytes = sizeof(io_uring_buf) * cfg.recv_buffer_count;
-  void* mem = ::mmap(nullptr, ring_bytes, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
-  if (mem == MAP_FAILED) throw std::runtime_error("mmap buffer ring failed");
-  buf_ring_ = static_cast<io_uring_buf_ring*>(mem);
-  io_uring_buf_reg reg{};
-  reg.ring_addr = reinterpret_cast<uint64_t>(mem);
-  reg.ring_entries = cfg.recv_buffer_count;
-  reg.bgid = 0;
-  int err = io_uring_register_buf_ring(&ring_, &reg, 0);
-  if (err < 0) throw std::runtime_error(std::string("register_buf_ring: ") + std::strerror(-err));
-  io_uring_buf_ring_init(buf_ring_);
-  buf_base_ = static_cast<uint8_t*>(std::malloc(size_t(cfg.recv_buffer_size) * cfg.recv_buffer_count));
-  if (!buf_base_) throw std::bad_alloc();
-  buf_mask_ = uint32_t(io_uring_buf_ring_mask(cfg.recv_buffer_count));
-  for (uint32_t i = 0; i < cfg.recv_buffer_count; ++i)
-    io_uring_buf_ring_add(buf_ring_, buf_base_ + size_t(i) * cfg.recv_buffer_size, cfg.recv_buffer_size,
-                          uint16_t(i), int(buf_mask_), int(i));
-  io_uring_buf_ring_advance(buf_ring_, int(cfg.recv_buffer_count));
-}
-
-void Shard::recycle_buffer(uint16_t bid) {
-  const uint32_t size = core_.config().recv_buffer_size;
-  io_uring_buf_ring_add(buf_ring_, buf_base_ + size_t(bid) * size, size, bid, int(buf_mask_), int(buf_pending_));
-  ++buf_pending_;
+  if (auto err = recv_bufs_.init(ring_, 0, cfg.recv_buffer_count, cfg.recv_buffer_size))
+    throw std::runtime_error(err->message());
 }
 
 void Shard::submit() {
@@ -145,23 +103,23 @@ void Shard::submit() {
     }
     if (n != 0) return;
   }
-  io_uring_submit(&ring_);
+  ring_.submit();
   after_submit();
 }
 
 void Shard::after_submit() {
-  if (io_uring_sq_ready(&ring_) == 0) scratch_.reset();
+  if (ring_.sq_ready() == 0) scratch_.reset();
 }
 
-io_uring_sqe* Shard::sqe() {
-  io_uring_sqe* s = io_uring_get_sqe(&ring_);
+uring::Sqe* Shard::sqe() {
+  uring::Sqe* s = ring_.get_sqe();
   if (s) [[likely]] return s;
   make_room(1);
-  return io_uring_get_sqe(&ring_);
+  return ring_.get_sqe();
 }
 
 void Shard::make_room(unsigned n) {
-  if (io_uring_sq_space_left(&ring_) >= n) return;
+  if (ring_.sq_space_left() >= n) return;
   counters_.submission_queue_full.add();
   // The kernel takes the whole queue, except when it cannot allocate requests (-EAGAIN;
   // since 5.19 a completion-queue overflow no longer refuses submits). That passes, so the
@@ -169,31 +127,23 @@ void Shard::make_room(unsigned n) {
   // waiting for a completion that never comes.
   while (true) {
     submit();
-    if (io_uring_sq_space_left(&ring_) >= n) return;
+    if (ring_.sq_space_left() >= n) return;
     counters_.submit_retries.add();
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
 }
 
 void Shard::arm_accept() {
-  io_uring_sqe* s = sqe();
-  io_uring_prep_multishot_accept(s, listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-  io_uring_sqe_set_data64(s, tag(kAccept));
+  uring::prep_accept_multishot(sqe(), listen_fd_, tag(kAccept));
 }
 
 void Shard::arm_wake() {
-  io_uring_sqe* s = sqe();
-  io_uring_prep_poll_multishot(s, wake_fd_, POLLIN);
-  io_uring_sqe_set_data64(s, tag(kWake));
+  uring::prep_poll_multishot(sqe(), wake_fd_, POLLIN, tag(kWake));
 }
 
 void Shard::arm_recv(uint32_t slot) {
   Conn& c = *conns_[slot];
-  io_uring_sqe* s = sqe();
-  io_uring_prep_recv_multishot(s, int(slot), nullptr, 0, 0);
-  s->flags |= IOSQE_FIXED_FILE | IOSQE_BUFFER_SELECT;
-  s->buf_group = 0;
-  io_uring_sqe_set_data64(s, tag(kRecv, slot, c.gen));
+  uring::prep_recv_multishot(sqe(), slot, recv_bufs_.group(), tag(kRecv, slot, c.gen));
   c.recv_armed = true;
 }
 
@@ -215,6 +165,7 @@ void Shard::run() {
     setup_buffers();
   } catch (const std::exception& e) {
     log(std::string("cannot start: ") + e.what());
+    ring_.exit();  // before the buffers go (Shard's members), as at the end of run()
     t_current = nullptr;
     RefSlab::current = nullptr;
     return;
@@ -227,9 +178,7 @@ void Shard::run() {
     graveyard_.clear();
     now_ms_ = steady_ms();
     if (stop_requested_.load(std::memory_order_relaxed) && !stopping_) {
-      io_uring_sqe* s = sqe();
-      io_uring_prep_cancel64(s, tag(kAccept), 0);
-      io_uring_sqe_set_data64(s, 0);
+      uring::prep_cancel(sqe(), tag(kAccept), tag(Op::None));
       stop_deadline = begin_shutdown();
     }
     drain_tasks();
@@ -256,52 +205,37 @@ void Shard::run() {
     int64_t next = wheel_.next_due_ms();
     if (accept_rearm_ms_ && accept_rearm_ms_ < next) next = accept_rearm_ms_;
     int64_t wait_ms = more_tasks ? 0 : std::clamp<int64_t>(next - now_ms_, 1, kMaxSleepMs);
-    __kernel_timespec ts{wait_ms / 1000, (wait_ms % 1000) * 1000000};
-    io_uring_cqe* cqe = nullptr;
-    int r = io_uring_submit_and_wait_timeout(&ring_, &cqe, more_tasks ? 0 : 1, &ts, nullptr);
+    int r = ring_.submit_and_wait(more_tasks ? 0 : 1, wait_ms * 1'000'000);
     after_submit();
     if (r < 0 && r != -ETIME && r != -EINTR && r != -EAGAIN && r != -EBUSY)
       log(std::string("io_uring wait: ") + std::strerror(-r));
     now_ms_ = steady_ms();
-    unsigned head, seen = 0;
-    io_uring_for_each_cqe(&ring_, head, cqe) {
-      handle_cqe(cqe);
-      ++seen;
-    }
-    io_uring_cq_advance(&ring_, seen);
-    if (buf_pending_) {
-      io_uring_buf_ring_advance(buf_ring_, int(buf_pending_));
-      buf_pending_ = 0;
-    }
+    ring_.for_each_cqe([this](uring::Cqe* cqe) { handle_cqe(cqe); });
+    recv_bufs_.publish();
   }
   // Whatever is left (peers that never finished closing) goes with the ring; frames are
   // released only after the ring is gone, since a pending send may still point at them.
-  io_uring_queue_exit(&ring_);
+  ring_.exit();
   for (uint32_t slot = 0; slot < conns_.size(); ++slot) {
     Conn& c = *conns_[slot];
     if (c.state != ConnState::Free) release_queue(c);
   }
-  std::free(buf_base_);
-  ::munmap(buf_ring_, sizeof(io_uring_buf) * core_.config().recv_buffer_count);
+  recv_bufs_.release();
   t_current = nullptr;
   RefSlab::current = nullptr;
 }
 
-void Shard::handle_cqe(io_uring_cqe* cqe) {
-  uint64_t ud = io_uring_cqe_get_data64(cqe);
-  Op op = Op(ud >> 56);
-  uint32_t slot = uint32_t(ud >> 32) & 0xFFFFFF;
-  uint32_t gen = uint32_t(ud);
+void Shard::handle_cqe(uring::Cqe* cqe) {
+  const auto [op, slot, gen] = UserData::decode(uring::user_data(cqe));
   switch (op) {
     case kRecv: on_recv(slot, gen, cqe->res, cqe->flags); break;
     case kSend: on_send(slot, gen, cqe->res); break;
-    case kAccept: on_accept(cqe->res, cqe->flags & IORING_CQE_F_MORE); break;
+    case kAccept: on_accept(cqe->res, uring::more(cqe->flags)); break;
     case kClose: on_closed(slot, gen); break;
     case kWake:
-      if (!(cqe->flags & IORING_CQE_F_MORE) && !stopping_) arm_wake();
+      if (!uring::more(cqe->flags) && !stopping_) arm_wake();
       break;
-    case kShutdown: break;
-    default: break;
+    default: break;  // Shutdown, None: nothing waits for them
   }
 }
 
@@ -379,7 +313,7 @@ void Shard::on_accept(int res, bool more) {
       }
       const uint32_t slot = take_slot();
       // The socket moves into the ring's table; the process fd is closed right away.
-      int r = io_uring_register_files_update(&ring_, slot, &fd, 1);
+      int r = ring_.set_file(slot, fd);
       ::close(fd);
       Conn& c = *conns_[slot];
       if (r < 0) {
@@ -415,15 +349,13 @@ void Shard::on_accept(int res, bool more) {
 }
 
 void Shard::on_recv(uint32_t slot, uint32_t gen, int res, uint32_t flags) {
-  bool more = flags & IORING_CQE_F_MORE;
-  bool has_buf = flags & IORING_CQE_F_BUFFER;
-  uint16_t bid = uint16_t(flags >> IORING_CQE_BUFFER_SHIFT);
+  bool more = uring::more(flags);
+  const std::optional<uint16_t> buf = uring::BufferRing::buffer_of(flags);
   Conn* cp = slot < conns_.size() ? conns_[slot].get() : nullptr;
   bool valid = cp && cp->gen == gen && cp->state != ConnState::Free;
   if (valid && !more) cp->recv_armed = false;
-  if (valid && res > 0 && has_buf && (cp->state == ConnState::Http || cp->state == ConnState::Open)) {
-    uint8_t* data = buf_base_ + size_t(bid) * core_.config().recv_buffer_size;
-    on_bytes(slot, *cp, std::span<uint8_t>(data, size_t(res)));
+  if (valid && res > 0 && buf && (cp->state == ConnState::Http || cp->state == ConnState::Open)) {
+    on_bytes(slot, *cp, std::span<uint8_t>(recv_bufs_.data(*buf), size_t(res)));
   } else if (valid && res > 0 && cp->state == ConnState::Closing) {
     // After our close frame: what the peer still sends is read only to be dropped, so that
     // close() finds nothing unread (which would make it a reset, discarding our close frame
@@ -438,7 +370,7 @@ void Shard::on_recv(uint32_t slot, uint32_t gen, int res, uint32_t flags) {
       }
     }
   }
-  if (has_buf) recycle_buffer(bid);
+  if (buf) recv_bufs_.recycle(*buf);
   if (res == -ENOBUFS) counters_.recv_buffers_exhausted.add();
   if (res == -ECANCELED) counters_.io_cancelled.add();  // a reset's cancel (shard_abort.cpp)
   if (!valid) return;
@@ -633,12 +565,12 @@ void Shard::start_send(uint32_t slot, Conn& c) {
     // Not all SQEs consumed (the kernel refused some): send what fits in one iovec now,
     // the rest when this completes.
   }
-  io_uring_sqe* s = sqe();
+  uring::Sqe* s = sqe();
   if (n == 1 || !scratch_.fits(n)) {
     // One frame (the common case when messages are sparse, e.g. one broadcast to very many
     // sockets): a plain send, no msghdr.
     SharedFrame* f = c.q.front()->frame;
-    io_uring_prep_send(s, int(slot), f->data() + c.head_offset, f->size() - c.head_offset, MSG_NOSIGNAL);
+    uring::prep_send(s, slot, f->data() + c.head_offset, f->size() - c.head_offset, tag(kSend, slot, c.gen));
   } else {
     msghdr* mh = scratch_.take(n);
     for (uint32_t i = 0; i < n; ++i) {
@@ -647,11 +579,9 @@ void Shard::start_send(uint32_t slot, Conn& c) {
       mh->msg_iov[i].iov_base = const_cast<uint8_t*>(f->data()) + off;
       mh->msg_iov[i].iov_len = f->size() - off;
     }
-    io_uring_prep_sendmsg(s, int(slot), mh, MSG_NOSIGNAL);
+    uring::prep_sendmsg(s, slot, mh, tag(kSend, slot, c.gen));
   }
   c.send_inflight = true;
-  s->flags |= IOSQE_FIXED_FILE;
-  io_uring_sqe_set_data64(s, tag(kSend, slot, c.gen));
 }
 
 void Shard::release_queue(Conn& c) {
@@ -713,16 +643,13 @@ void Shard::begin_close(uint32_t slot, Conn& c, bool reset) {
   // Shutdown ends the multishot recv (it completes with 0) and fails a pending send; the
   // hard link makes the close run even if shutdown fails (peer already gone). A reset must
   // not send a FIN first, so it cancels the recv and send instead.
-  io_uring_sqe* s = sqe();
+  uring::Sqe* s = sqe();
   if (reset)
-    io_uring_prep_cancel_fd(s, int(slot), IORING_ASYNC_CANCEL_ALL | IORING_ASYNC_CANCEL_FD_FIXED);
+    uring::prep_cancel_slot(s, slot, tag(kShutdown, slot, c.gen));
   else
-    io_uring_prep_shutdown(s, int(slot), SHUT_RDWR);
-  s->flags |= (reset ? 0 : IOSQE_FIXED_FILE) | IOSQE_IO_HARDLINK;
-  io_uring_sqe_set_data64(s, tag(kShutdown, slot, c.gen));
-  s = sqe();
-  io_uring_prep_close_direct(s, slot);
-  io_uring_sqe_set_data64(s, tag(kClose, slot, c.gen));
+    uring::prep_shutdown(s, slot, SHUT_RDWR, tag(kShutdown, slot, c.gen));
+  uring::link_hard(s);
+  uring::prep_close(sqe(), slot, tag(kClose, slot, c.gen));
 }
 
 void Shard::begin_linger(uint32_t slot, Conn& c) {
@@ -730,10 +657,7 @@ void Shard::begin_linger(uint32_t slot, Conn& c) {
   c.close_after_flush = false;
   c.lingering = true;
   counters_.close_lingers.add();
-  io_uring_sqe* s = sqe();
-  io_uring_prep_shutdown(s, int(slot), SHUT_WR);
-  s->flags |= IOSQE_FIXED_FILE;
-  io_uring_sqe_set_data64(s, tag(kShutdown, slot, c.gen));
+  uring::prep_shutdown(sqe(), slot, SHUT_WR, tag(kShutdown, slot, c.gen));
   if (!c.recv_armed) arm_recv(slot);
   c.open_deadline_ms = now_ms_ + core_.config().close_linger_ms;
   reschedule(slot);

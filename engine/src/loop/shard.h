@@ -3,10 +3,9 @@
 // Nothing in here is touched by another thread except the inbound task queue (lock-free)
 // and the wake-up eventfd. Everything else crossing shards is an immutable SharedFrame.
 #pragma once
-// concurrentqueue before liburing: the kernel headers define a BLOCK_SIZE macro that
-// collides with the queue's member of that name.
+// concurrentqueue before uring/ (liburing): the kernel headers define a BLOCK_SIZE macro
+// that collides with the queue's member of that name.
 #include <concurrentqueue.h>
-#include <liburing.h>
 
 #include <atomic>
 #include <chrono>
@@ -25,6 +24,8 @@
 #include "roomcast/server.h"
 #include "rooms/room_table.h"
 #include "loop/send_queue.h"
+#include "uring/buffer_ring.h"
+#include "uring/ring.h"
 #include "uring/send_scratch.h"
 #include "util/shared_frame.h"
 #include "proto/sio/sio_attachments.h"
@@ -196,7 +197,7 @@ class Shard {
   void arm_accept();
   void arm_recv(uint32_t slot);
   void arm_wake();
-  void handle_cqe(io_uring_cqe* cqe);
+  void handle_cqe(uring::Cqe* cqe);
   void on_accept(int res, bool more);
   // A free connection slot, or a new one (counted in connection_slots).
   uint32_t take_slot();
@@ -221,11 +222,10 @@ class Shard {
   void maybe_free(uint32_t slot, Conn& c);
   void run_timers();
   int64_t begin_shutdown();  // shard_shutdown.cpp; returns the deadline
-  io_uring_sqe* sqe();  // never null: a full queue is submitted first (make_room)
+  uring::Sqe* sqe();  // never null: a full queue is submitted first (make_room)
   void make_room(unsigned n);  // n SQEs free in the submission queue
   void submit();        // io_uring_submit + after_submit
   void after_submit();  // frees the send scratch once every SQE is consumed
-  void recycle_buffer(uint16_t bid);
 
  public:
   // Protocol (session.cpp). Public for the session helpers, not for applications.
@@ -276,8 +276,7 @@ class Shard {
   unsigned index_;
   int listen_fd_;
   int wake_fd_ = -1;
-  io_uring ring_{};
-  bool ring_ok_ = false;
+  uring::Ring ring_;
   std::atomic<bool> wake_pending_{false};
   std::atomic<bool> stop_requested_{false};
   bool stopping_ = false;
@@ -296,10 +295,7 @@ class Shard {
   RefSlab slab_;                         // this shard's LocalRefs (send_queue.h entries)
   SendScratch scratch_;                  // sendmsg headers until the next submit
 
-  io_uring_buf_ring* buf_ring_ = nullptr;
-  uint8_t* buf_base_ = nullptr;
-  uint32_t buf_mask_ = 0;
-  uint32_t buf_pending_ = 0;             // recycled, not yet made visible
+  uring::BufferRing recv_bufs_;          // multishot receives' buffers (group 0)
 
   TimerWheel wheel_;
   int64_t accept_rearm_ms_ = 0;

@@ -211,14 +211,15 @@ const Config& Server::config() const { return core_->config(); }
 Namespace* Server::find_or_create_namespace(std::string_view name) { return core_->find_or_create(name); }
 
 std::string Server::latency_profile_json() const {
-  detail::LatencyHistogram::Snapshot merged[detail::kStageCount];
+  // On the heap: six snapshots are ~110 KiB, too much for a caller's stack.
+  std::vector<detail::LatencyHistogram::Snapshot> merged(detail::kStageCount);
   uint64_t recipients = 0;
   for (unsigned i = 0; i < core_->shard_count(); ++i) {
     const auto& p = core_->shard(i).profile();
     for (int s = 0; s < detail::kStageCount; ++s) merged[s].merge(p.stages[s].snapshot());
     recipients += p.recipients.load(std::memory_order_relaxed);
   }
-  return detail::profile_json(merged, recipients, core_->profiling.load());
+  return detail::profile_json(merged.data(), recipients, core_->profiling.load());
 }
 
 void Server::set_profiling(bool on) { core_->profiling.store(on); }
