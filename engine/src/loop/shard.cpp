@@ -33,8 +33,8 @@ thread_local Shard* t_current = nullptr;
 // Completions are dispatched on this tag; a generation mismatch marks a stale completion.
 enum Op : uint8_t { kAccept = 1, kRecv, kSend, kShutdown, kClose, kWake };
 
-uint64_t tag(Op op, uint32_t slot = 0, uint32_t gen = 0) {
-  return (uint64_t(op) << 56) | (uint64_t(slot & 0xFFFFFF) << 32) | gen;
+uint64_t tag(Op op, ConnId id = {}) {
+  return (uint64_t(op) << 56) | (uint64_t(id.slot & 0xFFFFFF) << 32) | id.gen;
 }
 
 int64_t steady_ms() {
@@ -61,12 +61,7 @@ Shard::Shard(ServerCore& core, unsigned index, int listen_fd)
 Shard::~Shard() {
   Task t;
   while (tasks_.try_dequeue(t)) {
-    if (t.broadcast) {
-      t.broadcast->frame->release();
-      t.broadcast->release();
-    }
-    delete t.call;
-  }
+  }  // each task dropped gives back what it carries
   if (ping_frame_) {  // immortal while the shard runs; nothing can point at it any more
     ping_frame_->~SharedFrame();
     std::free(ping_frame_);
@@ -191,7 +186,7 @@ void Shard::arm_recv(uint32_t slot) {
   io_uring_prep_recv_multishot(s, int(slot), nullptr, 0, 0);
   s->flags |= IOSQE_FIXED_FILE | IOSQE_BUFFER_SELECT;
   s->buf_group = 0;
-  io_uring_sqe_set_data64(s, tag(kRecv, slot, c.gen));
+  io_uring_sqe_set_data64(s, tag(kRecv, ConnId{slot, c.gen}));
   c.recv_armed = true;
 }
 
@@ -241,7 +236,7 @@ void Shard::run() {
         counters_.slow_consumer_disconnects.add();
         log("slow consumer disconnected: " + c.peer);
         abort_conn(slot, c);
-        close_conn(slot, c, 0, "slow consumer");
+        close_conn(slot, c, 0, CloseReason::SlowConsumer);
       }
     }
     flush_sends();
@@ -283,13 +278,12 @@ void Shard::run() {
 void Shard::handle_cqe(io_uring_cqe* cqe) {
   uint64_t ud = io_uring_cqe_get_data64(cqe);
   Op op = Op(ud >> 56);
-  uint32_t slot = uint32_t(ud >> 32) & 0xFFFFFF;
-  uint32_t gen = uint32_t(ud);
+  const ConnId id{uint32_t(ud >> 32) & 0xFFFFFF, uint32_t(ud)};
   switch (op) {
-    case kRecv: on_recv(slot, gen, cqe->res, cqe->flags); break;
-    case kSend: on_send(slot, gen, cqe->res); break;
+    case kRecv: on_recv(id, cqe->res, cqe->flags); break;
+    case kSend: on_send(id, cqe->res); break;
     case kAccept: on_accept(cqe->res, cqe->flags & IORING_CQE_F_MORE); break;
-    case kClose: on_closed(slot, gen); break;
+    case kClose: on_closed(id); break;
     case kWake:
       if (!(cqe->flags & IORING_CQE_F_MORE) && !stopping_) arm_wake();
       break;
@@ -308,7 +302,7 @@ void Shard::wake() {
 bool Shard::has_room() const { return tasks_.size_approx() < core_.config().max_shard_queue; }
 
 bool Shard::post(Task t) {
-  if (!tasks_.enqueue(t)) return false;
+  if (!tasks_.enqueue(std::move(t))) return false;
   wake();
   return true;
 }
@@ -326,13 +320,12 @@ void Shard::drain_tasks() {
     size_t n = tasks_.try_dequeue_bulk(batch, 64);
     if (n == 0) break;
     for (size_t i = 0; i < n; ++i) {
-      if (batch[i].broadcast) {
-        process_broadcast(batch[i].broadcast);
-      } else if (batch[i].call) {
+      if (BroadcastMsg* m = batch[i].take_broadcast()) {
+        process_broadcast(m);
+      } else if (auto call = batch[i].take_call()) {
         // Application code (fetch_sockets callbacks, acks from other threads) must not
         // take the shard down with it.
-        guarded("posted task", [&] { (*batch[i].call)(*this); });
-        delete batch[i].call;
+        guarded("posted task", [&] { (*call)(*this); });
       }
     }
     done += unsigned(n);
@@ -407,12 +400,13 @@ void Shard::on_accept(int res, bool more) {
   }
 }
 
-void Shard::on_recv(uint32_t slot, uint32_t gen, int res, uint32_t flags) {
+void Shard::on_recv(ConnId id, int res, uint32_t flags) {
+  const uint32_t slot = id.slot;
   bool more = flags & IORING_CQE_F_MORE;
   bool has_buf = flags & IORING_CQE_F_BUFFER;
   uint16_t bid = uint16_t(flags >> IORING_CQE_BUFFER_SHIFT);
   Conn* cp = slot < conns_.size() ? conns_[slot].get() : nullptr;
-  bool valid = cp && cp->gen == gen && cp->state != ConnState::Free;
+  bool valid = cp && cp->gen == id.gen && cp->state != ConnState::Free;
   if (valid && !more) cp->recv_armed = false;
   if (valid && res > 0 && has_buf && (cp->state == ConnState::Http || cp->state == ConnState::Open)) {
     uint8_t* data = buf_base_ + size_t(bid) * core_.config().recv_buffer_size;
@@ -424,9 +418,9 @@ void Shard::on_recv(uint32_t slot, uint32_t gen, int res, uint32_t flags) {
   if (!valid) return;
   Conn& c = *cp;
   if (res == 0) {
-    close_conn(slot, c, 0, "transport close");
+    close_conn(slot, c, 0, CloseReason::TransportClose);
   } else if (res < 0 && res != -ENOBUFS) {
-    close_conn(slot, c, 0, "transport error");
+    close_conn(slot, c, 0, CloseReason::TransportError);
   } else if (!more && c.state != ConnState::Closing) {
     arm_recv(slot);  // ENOBUFS or a multishot the kernel ended: buffers come back this turn
   }
@@ -490,19 +484,19 @@ void Shard::queue_frame(uint32_t slot, Conn& c, SharedFrame* frame) {
   enqueue(slot, c, r, frame->size(), core_.config().max_send_queue_bytes);
 }
 
-void Shard::send_frame(uint32_t slot, uint32_t gen, SharedFrame* frame) {
-  Conn* c = conn_if(slot, gen);
+void Shard::send_frame(ConnId id, SharedFrame* frame) {
+  Conn* c = conn_if(id);
   if (!c) {
     frame->release();
     return;
   }
-  queue_frame(slot, *c, frame);
+  queue_frame(id.slot, *c, frame);
 }
 
-Conn* Shard::conn_if(uint32_t slot, uint32_t gen) {
-  if (slot >= conns_.size()) return nullptr;
-  Conn* c = conns_[slot].get();
-  return (c->gen == gen && c->state != ConnState::Free) ? c : nullptr;
+Conn* Shard::conn_if(ConnId id) {
+  if (id.slot >= conns_.size()) return nullptr;
+  Conn* c = conns_[id.slot].get();
+  return (c->gen == id.gen && c->state != ConnState::Free) ? c : nullptr;
 }
 
 ShardNsp& Shard::nsp_state(uint32_t nsp_index) {
@@ -624,7 +618,7 @@ void Shard::start_send(uint32_t slot, Conn& c) {
   }
   c.send_inflight = true;
   s->flags |= IOSQE_FIXED_FILE;
-  io_uring_sqe_set_data64(s, tag(kSend, slot, c.gen));
+  io_uring_sqe_set_data64(s, tag(kSend, ConnId{slot, c.gen}));
 }
 
 void Shard::release_queue(Conn& c) {
@@ -634,14 +628,15 @@ void Shard::release_queue(Conn& c) {
   c.q.shrink_if_idle();
 }
 
-void Shard::on_send(uint32_t slot, uint32_t gen, int res) {
+void Shard::on_send(ConnId id, int res) {
   if (res == -ECANCELED) counters_.io_cancelled.add();
+  const uint32_t slot = id.slot;
   if (slot >= conns_.size()) return;
   Conn& c = *conns_[slot];
-  if (c.gen != gen || !c.send_inflight) return;
+  if (c.gen != id.gen || !c.send_inflight) return;
   c.send_inflight = false;
   if (res < 0) {
-    if (c.state != ConnState::Closing) close_conn(slot, c, 0, "transport error");
+    if (c.state != ConnState::Closing) close_conn(slot, c, 0, CloseReason::TransportError);
     release_queue(c);
     begin_close(slot, c);
     maybe_free(slot, c);
@@ -689,16 +684,17 @@ void Shard::begin_close(uint32_t slot, Conn& c, bool reset) {
   else
     io_uring_prep_shutdown(s, int(slot), SHUT_RDWR);
   s->flags |= (reset ? 0 : IOSQE_FIXED_FILE) | IOSQE_IO_HARDLINK;
-  io_uring_sqe_set_data64(s, tag(kShutdown, slot, c.gen));
+  io_uring_sqe_set_data64(s, tag(kShutdown, ConnId{slot, c.gen}));
   s = sqe();
   io_uring_prep_close_direct(s, slot);
-  io_uring_sqe_set_data64(s, tag(kClose, slot, c.gen));
+  io_uring_sqe_set_data64(s, tag(kClose, ConnId{slot, c.gen}));
 }
 
-void Shard::on_closed(uint32_t slot, uint32_t gen) {
+void Shard::on_closed(ConnId id) {
+  const uint32_t slot = id.slot;
   if (slot >= conns_.size()) return;
   Conn& c = *conns_[slot];
-  if (c.gen != gen) return;
+  if (c.gen != id.gen) return;
   c.fd_closed = true;
   maybe_free(slot, c);
 }
