@@ -59,9 +59,9 @@ Shard::Shard(ServerCore& core, unsigned index, int listen_fd)
 }
 
 Shard::~Shard() {
-  Task t;
-  while (tasks_.try_dequeue(t)) {
-  }  // each task dropped gives back what it carries
+  // Tasks never run: each one replaced or destroyed gives back what it carries (~Task).
+  for (Task t; tasks_.try_dequeue(t);) {
+  }
   if (ping_frame_) {  // immortal while the shard runs; nothing can point at it any more
     ping_frame_->~SharedFrame();
     std::free(ping_frame_);

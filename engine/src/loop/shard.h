@@ -180,9 +180,12 @@ class Shard {
 
   // ---- used on this shard's thread only ----
   static Shard* current();    // the shard whose thread is running, or null
-  // Debug builds stop here when called off this shard's thread: the entry points that
-  // application code can reach (Socket::join/leave/emit/disconnect, acks) check it, since
-  // their types cannot say which thread calls them. Free in release builds.
+  // Debug builds stop here when called off this shard's thread. The shard-only entry points
+  // that application code reaches (Socket::join/leave/rooms/emit/disconnect) check it: a
+  // token type obtainable only on the shard thread would say it in their signatures, but
+  // would change every public handler's; the assertion keeps the API and costs nothing in
+  // release builds. What may come from any thread (Ack, Next, EngineConnection) goes through
+  // ServerCore::run_on instead.
   void assert_on_thread() const { assert(current() == this && "shard-only call off the shard's thread"); }
   void process_broadcast(BroadcastMsg* msg);
   // Queues `frame` (takes over one reference) on the connection if it is still open.
