@@ -114,3 +114,20 @@ TEST(EngineSubmit, PollingRequestAtTheOwnersBoundIsAnswered503) {
     }
   }
 }
+
+// An answer to work the shard already took passes the bound (Submit::Answer): a middleware
+// that accepts from another thread still lets the socket in with every queue at its bound,
+// where an ack from another thread (new work) is refused.
+TEST(EngineSubmit, MiddlewareVerdictFromAnotherThreadPassesTheBound) {
+  roomcast::Config cfg = roomcast::testing::quiet_config(2);
+  cfg.max_shard_queue = 0;
+  roomcast::Server server(cfg);
+  server.of("/").use([](roomcast::Socket&, roomcast::Next next) { std::thread([next] { next(); }).join(); });
+  server.start();
+  WsTestClient c;
+  ASSERT_TRUE(c.connect(server.port()));
+  c.send_text("40");
+  EXPECT_EQ(c.read_text().value_or("").substr(0, 2), "40");  // CONNECT answered: in
+  EXPECT_EQ(server.stats().tasks_refused, 0u);
+  server.stop();
+}
