@@ -33,6 +33,7 @@ std::string stats_json(const roomcast::Stats& s) {
   add("deliveries", s.deliveries);
   add("bytes_sent", s.bytes_sent);
   add("emits_refused", s.emits_refused);
+  add("tasks_refused", s.tasks_refused);
   add("handler_exceptions", s.handler_exceptions);
   add("frames_dropped", s.frames_dropped);
   add("volatile_drops", s.volatile_drops);

@@ -91,6 +91,9 @@ struct Stats {
   uint64_t deliveries = 0;             // frames queued to recipients
   uint64_t bytes_sent = 0;
   uint64_t emits_refused = 0;          // emit refused: a shard queue was full
+  // Calls handed from one thread to a shard that it refused (its queue full): an ack sent
+  // from another thread, a polling request (answered 503), ... each with its fallback.
+  uint64_t tasks_refused = 0;
   uint64_t handler_exceptions = 0;
   uint64_t frames_dropped = 0;         // a shard had max_frames_per_shard frames queued
   // Redis cluster adapter (Config::redis_url); all zero without it.

@@ -13,13 +13,13 @@ namespace roomcast {
 
 namespace {
 
-// Runs f on the connection's shard: now if we are its thread, else as a task.
-template <class F>
-void on_shard(detail::Shard* shard, F&& f) {
-  if (detail::Shard::current() == shard)
-    f(*shard);
-  else
-    shard->post(detail::Task{nullptr, new std::function<void(detail::Shard&)>(std::forward<F>(f))});
+// Queues `f` (a frame, a reference taken over) on the connection, from any thread. New bytes
+// (Submit::Work): at the queue bound they are dropped, counted and logged as tasks_refused,
+// as a send to a connection already gone would be.
+void send_on(detail::Shard* shard, detail::ConnId to, detail::SharedFrame* f) {
+  if (!shard->core().run_on(shard->id(), [f, to](detail::Shard& s) { s.send_frame(to, f); }, detail::Submit::Work,
+                            "engine.io send"))
+    f->release();
 }
 
 }  // namespace
@@ -33,8 +33,7 @@ void EngineConnection::send(std::string_view text) const {
   packet.push_back('4');
   packet.append(text);
   detail::SharedFrame* f = detail::encode_text(packet);
-  uint32_t slot = slot_, gen = gen_;
-  on_shard(shard_, [f, slot, gen](detail::Shard& s) { s.send_frame(slot, gen, f); });
+  send_on(shard_, detail::ConnId{slot_, gen_}, f);
 }
 
 void EngineConnection::send_binary(std::span<const uint8_t> bytes) const {
@@ -42,17 +41,18 @@ void EngineConnection::send_binary(std::span<const uint8_t> bytes) const {
   detail::SharedFrame* f = detail::SharedFrame::create(ws::header_size(bytes.size()) + bytes.size());
   size_t h = ws::encode_header(ws::Opcode::Binary, bytes.size(), f->mutable_data());
   if (!bytes.empty()) std::memcpy(f->mutable_data() + h, bytes.data(), bytes.size());
-  uint32_t slot = slot_, gen = gen_;
-  on_shard(shard_, [f, slot, gen](detail::Shard& s) { s.send_frame(slot, gen, f); });
+  send_on(shard_, detail::ConnId{slot_, gen_}, f);
 }
 
 void EngineConnection::close() const {
   if (!shard_) return;
-  uint32_t slot = slot_, gen = gen_;
-  on_shard(shard_, [slot, gen](detail::Shard& s) {
-    if (detail::Conn* c = s.conn_if(slot, gen); c && c->state == detail::ConnState::Open)
-      s.close_conn(slot, *c, ws::close_code::kNormal, "forced close");
-  });
+  const detail::ConnId to{slot_, gen_};
+  // A close must not be lost to the bound (Submit::Answer: one per connection at most
+  // matters); refused only when the queue cannot grow, counted and logged there.
+  (void)shard_->core().run_on(shard_->id(), [to](detail::Shard& s) {
+    if (detail::Conn* c = s.conn_if(to); c && c->state == detail::ConnState::Open)
+      s.close_conn(to.slot, *c, ws::close_code::kNormal, detail::CloseReason::ForcedClose);
+  }, detail::Submit::Answer, "engine.io close");
 }
 
 namespace detail {
@@ -91,10 +91,10 @@ void Shard::engine_message(uint32_t slot, Conn& c, std::string_view data, bool b
   guarded("engine.io message handler", [&] { h.on_message(handle(this, slot, c), data, binary); });
 }
 
-void Shard::engine_closed(uint32_t slot, Conn& c, std::string_view reason) {
+void Shard::engine_closed(uint32_t slot, Conn& c, CloseReason reason) {
   const auto& h = core_.config().engine_io;
   if (!h.on_close) return;
-  guarded("engine.io close handler", [&] { h.on_close(handle(this, slot, c), reason); });
+  guarded("engine.io close handler", [&] { h.on_close(handle(this, slot, c), to_string(reason)); });
 }
 
 }  // namespace detail

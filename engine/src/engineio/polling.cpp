@@ -74,9 +74,7 @@ bool wants_keep_alive(const http::Request& req) {
 
 // Closes that the server starts leave the close packet for the client's next GET;
 // the others end the session at once, so later requests get "Session ID unknown".
-bool server_initiated(std::string_view reason) {
-  return reason == "server namespace disconnect";
-}
+bool server_initiated(CloseReason reason) { return reason == CloseReason::ServerNamespaceDisconnect; }
 
 }  // namespace
 
@@ -98,15 +96,18 @@ std::optional<unsigned> shard_of_sid(std::string_view sid, unsigned shard_count)
 
 // Private helpers with access to the shard's internals.
 struct PollingOps {
-  // Runs f on shard `index` as a task (also when it is this shard, see the file comment).
+  // Runs f on shard `to` as a task (also when it is this shard, see the file comment).
+  // Requests are Submit::Work (refused at the bound: the caller answers 503 or closes);
+  // what the owner sends back, and news of a connection gone, is Submit::Answer, since a
+  // request already taken must be answered.
   template <class F>
-  static bool run_on(Shard& self, unsigned index, F&& f) {
-    Shard& target = self.core_.shard(index);
-    return target.post(Task{nullptr, new std::function<void(Shard&)>(std::forward<F>(f))});
+  static bool run_on(Shard& self, ShardId to, F&& f, Submit kind, std::string_view what) {
+    return self.core_.submit_to(to, std::forward<F>(f), kind, what);
   }
 
   static void answer(Shard& self, ConnRef to, PollAnswer a) {
-    if (!run_on(self, to.shard, [to, a](Shard& s) { s.polling_answer(to.slot, to.gen, a); }) && a.bytes)
+    if (!run_on(self, to.shard, [to, a](Shard& s) { s.polling_answer(to.conn, a); }, Submit::Answer,
+                "polling answer") && a.bytes)
       a.bytes->release();
   }
 
@@ -137,21 +138,24 @@ struct PollingOps {
     c.open_deadline_ms = self.now_ms_ + self.core_.config().handshake_timeout_ms;
     self.reschedule(slot);
     if (!c.http_in.empty()) {  // a request already sent behind the answered one
-      uint32_t gen = c.gen;
-      run_on(self, self.index_, [slot, gen](Shard& s) {
-        Conn* cc = s.conn_if(slot, gen);
+      const ConnId id{slot, c.gen};
+      const bool queued = run_on(self, self.id(), [id](Shard& s) {
+        Conn* cc = s.conn_if(id);
         if (cc && cc->state == ConnState::Http && !(cc->polling && cc->polling->waiting))
-          s.on_http(slot, *cc, {});
-      });
+          s.on_http(id.slot, *cc, {});
+      }, Submit::Work, "pipelined polling request");
+      // Refused: the connection ends after this answer; the client sends the request again
+      // on a new one, as after any close.
+      if (!queued) finish_response(self, slot, c, false);
     }
   }
 
   static Conn* find_session(Shard& self, const std::string& sid, uint32_t& slot) {
     auto it = self.polling_.sids.find(sid);
     if (it == self.polling_.sids.end()) return nullptr;
-    Conn* c = self.conn_if(it->second.first, it->second.second);
+    Conn* c = self.conn_if(it->second);
     if (!c || !c->polling || c->polling->role != PollRole::Session) return nullptr;
-    slot = it->second.first;
+    slot = it->second.slot;
     return c;
   }
 
@@ -168,7 +172,7 @@ struct PollingOps {
 
   static void free_session(Shard& self, uint32_t slot, Conn& c) {
     auto it = self.polling_.sids.find(c.polling->sid);
-    if (it != self.polling_.sids.end() && it->second.first == slot && it->second.second == c.gen)
+    if (it != self.polling_.sids.end() && it->second == ConnId{slot, c.gen})
       self.polling_.sids.erase(it);
     self.release_queue(c);
     c.state = ConnState::Closing;
@@ -184,8 +188,8 @@ struct PollingOps {
 
   static void relay_out(Shard& self, ConnRef ws, std::vector<SharedFrame*> frames, uint16_t close_code) {
     bool ok = run_on(self, ws.shard, [ws, frames, close_code](Shard& s) {
-      s.polling_relay_out(ws.slot, ws.gen, frames, close_code);
-    });
+      s.polling_relay_out(ws.conn, frames, close_code);
+    }, Submit::Answer, "polling relay frames");
     if (!ok)
       for (SharedFrame* f : frames) f->release();
   }
@@ -227,7 +231,7 @@ struct PollingOps {
     ++self.open_conns_;
     self.counters_.accepted.add();
     self.counters_.connections.add();
-    self.polling_.sids[v.polling->sid] = {vslot, v.gen};
+    self.polling_.sids[v.polling->sid] = ConnId{vslot, v.gen};
     self.reschedule(vslot);
     std::string open = sio::encode_eio_open(v.polling->sid, true, cfg.ping_interval_ms, cfg.ping_timeout_ms,
                                             cfg.max_payload);
@@ -278,8 +282,9 @@ bool Shard::polling_http(uint32_t slot, Conn& c, const http::Request& req, size_
     PollingOps::create_session(*this, slot, c, std::move(hs), keep_alive, cors.headers);
     return true;
   }
-  auto owner = shard_of_sid(*sid, core_.shard_count());
-  if (!owner) return refuse(1, "Session ID unknown");
+  auto owner_index = shard_of_sid(*sid, core_.shard_count());
+  if (!owner_index) return refuse(1, "Session ID unknown");
+  const ShardId owner{*owner_index};
   std::string method(req.method);
   if (*transport == "websocket") {
     http::UpgradeCheck up = http::check_websocket_upgrade(req);
@@ -291,34 +296,34 @@ bool Shard::polling_http(uint32_t slot, Conn& c, const http::Request& req, size_
     PollingOps::respond_local(*this, slot, c, http_reply(500, "", "", keep_alive, cors.headers), keep_alive);
     return true;
   }
-  if (!core_.shard(*owner).has_room()) {  // the owner's task queue is at its bound
-    counters_.emits_refused.add();
-    c.http_in.erase(0, head_bytes + body_len);
-    PollingOps::respond_local(*this, slot, c, http_reply(503, "text/plain", "Service Unavailable", false), false);
-    return true;
-  }
   if (!c.polling) c.polling = std::make_unique<PollingConn>();
   PollingConn& p = *c.polling;
   p.role = PollRole::Client;
   p.sid = *sid;
-  p.owner = *owner;
-  p.waiting = true;
+  p.owner = owner;
   p.keep_alive = keep_alive && *transport == "polling";
   std::string body = c.http_in.substr(head_bytes, body_len);
   c.http_in.erase(0, head_bytes + body_len);
-  c.open_deadline_ms = 0;  // a held GET waits as long as the owner says
-  ConnRef from{index_, slot, c.gen};
+  const ConnRef from{id(), ConnId{slot, c.gen}};
   std::string s = *sid;
+  bool queued;
   if (*transport == "websocket")
-    PollingOps::run_on(*this, *owner, [s, from](Shard& o) { o.polling_ws_open(s, from); });
+    queued = PollingOps::run_on(*this, owner, [s, from](Shard& o) { o.polling_ws_open(s, from); }, Submit::Work,
+                                "polling upgrade");
   else if (method == "GET")
-    PollingOps::run_on(*this, *owner, [s, from, keep_alive, h = std::move(cors.headers)](Shard& o) mutable {
+    queued = PollingOps::run_on(*this, owner, [s, from, keep_alive, h = std::move(cors.headers)](Shard& o) mutable {
       o.polling_get(s, from, keep_alive, std::move(h));
-    });
+    }, Submit::Work, "polling GET");
   else
-    PollingOps::run_on(*this, *owner, [s, from, keep_alive, b = std::move(body), h = std::move(cors.headers)](Shard& o) mutable {
+    queued = PollingOps::run_on(*this, owner, [s, from, keep_alive, b = std::move(body), h = std::move(cors.headers)](Shard& o) mutable {
       o.polling_post(s, from, keep_alive, std::move(b), std::move(h));
-    });
+    }, Submit::Work, "polling POST");
+  if (!queued) {  // the owner's task queue is at its bound: the client may retry later
+    PollingOps::respond_local(*this, slot, c, http_reply(503, "text/plain", "Service Unavailable", false), false);
+    return true;
+  }
+  p.waiting = true;
+  c.open_deadline_ms = 0;  // a held GET waits as long as the owner says
   return true;
 }
 
@@ -327,15 +332,16 @@ bool Shard::polling_hold_bytes(uint32_t slot, Conn& c, std::span<uint8_t> data) 
   if (c.http_in.size() + data.size() > kHeldBytesLimit) {
     counters_.protocol_errors.add();
     log("too many bytes sent ahead of an answer from " + c.peer);
-    close_conn(slot, c, 0, "request overflow");
+    close_conn(slot, c, 0, CloseReason::RequestOverflow);
     return true;
   }
   c.http_in.append(reinterpret_cast<const char*>(data.data()), data.size());
   return true;
 }
 
-void Shard::polling_answer(uint32_t slot, uint32_t gen, PollAnswer a) {
-  Conn* c = conn_if(slot, gen);
+void Shard::polling_answer(ConnId id, PollAnswer a) {
+  const uint32_t slot = id.slot;
+  Conn* c = conn_if(id);
   if (!c || c->state != ConnState::Http || !c->polling || c->polling->role != PollRole::Client ||
       !c->polling->waiting) {
     if (a.bytes) a.bytes->release();
@@ -355,11 +361,10 @@ void Shard::polling_answer(uint32_t slot, uint32_t gen, PollAnswer a) {
   c->next_ping_ms = 0;       // the owner runs the heartbeat
   c->open_deadline_ms = 0;
   p.role = PollRole::Relay;
-  p.vslot = a.vslot;
-  p.vgen = a.vgen;
+  p.session = a.session;
   p.ws_key.clear();
   if (a.kind == PollAnswer::WsAcceptThenClose) {
-    close_conn(slot, *c, ws::close_code::kNormal, "upgrade refused");
+    close_conn(slot, *c, ws::close_code::kNormal, CloseReason::UpgradeRefused);
     return;
   }
   std::string rest = std::move(c->http_in);
@@ -371,24 +376,28 @@ bool Shard::polling_relay_in(uint32_t slot, Conn& c, const ws::Message& m) {
   PollingConn& p = *c.polling;
   if (p.role != PollRole::Relay) return false;
   if (m.opcode != ws::Opcode::Text && m.opcode != ws::Opcode::Binary) return false;  // ping, close: here
-  ConnRef from{index_, slot, c.gen};
-  uint32_t vslot = p.vslot, vgen = p.vgen;
+  const ConnRef from{id(), ConnId{slot, c.gen}};
+  const ConnId session = p.session;
   ws::Opcode op = m.opcode;
   std::string payload(reinterpret_cast<const char*>(m.payload.data()), m.payload.size());
-  PollingOps::run_on(*this, p.owner, [=, b = std::move(payload)](Shard& o) mutable {
-    o.polling_ws_in(vslot, vgen, from, op, std::move(b));
-  });
+  // A client message is new work for the owner (Submit::Work). Refused, it would be lost
+  // and the session out of step with the client: the relay closes, so the client reconnects.
+  if (!PollingOps::run_on(*this, p.owner, [=, b = std::move(payload)](Shard& o) mutable {
+        o.polling_ws_in(session, from, op, std::move(b));
+      }, Submit::Work, "polling relay message"))
+    close_conn(slot, c, ws::close_code::kGoingAway, CloseReason::TransportError);
   return true;
 }
 
-void Shard::polling_relay_out(uint32_t slot, uint32_t gen, std::vector<SharedFrame*> frames, uint16_t close_code) {
-  Conn* c = conn_if(slot, gen);
+void Shard::polling_relay_out(ConnId id, std::vector<SharedFrame*> frames, uint16_t close_code) {
+  const uint32_t slot = id.slot;
+  Conn* c = conn_if(id);
   if (!c || c->state != ConnState::Open) {
     for (SharedFrame* f : frames) f->release();
     return;
   }
   for (SharedFrame* f : frames) queue_frame(slot, *c, f);
-  if (close_code) close_conn(slot, *c, close_code, "server close");
+  if (close_code) close_conn(slot, *c, close_code, CloseReason::ServerClose);
 }
 
 // ---------------------------------------------------------------- the owning shard
@@ -403,7 +412,7 @@ void Shard::polling_get(std::string sid, ConnRef from, bool keep_alive, std::str
   if (p.get) {  // two GETs at once: the reference ends the session
     counters_.protocol_errors.add();
     PollingOps::answer_http(*this, from, http_reply(400, "", "", keep_alive, headers), keep_alive);
-    close_conn(slot, *c, ws::close_code::kNormal, "transport error");
+    close_conn(slot, *c, ws::close_code::kNormal, CloseReason::TransportError);
     return;
   }
   p.get = from;
@@ -430,16 +439,16 @@ void Shard::polling_post(std::string sid, ConnRef from, bool keep_alive, std::st
   if (err != eio::PayloadError::None) {
     counters_.protocol_errors.add();
     log(std::string("polling payload error (") + eio::to_string(err) + ") from " + c->peer);
-    close_conn(slot, *c, ws::close_code::kNormal, "parse error");
+    close_conn(slot, *c, ws::close_code::kNormal, CloseReason::ParseError);
     return;
   }
-  const uint32_t gen = c->gen;
+  const ConnId session{slot, c->gen};
   for (auto& pk : packets) {
-    c = conn_if(slot, gen);
+    c = conn_if(session);
     if (!c || c->state != ConnState::Open) return;
     if (!pk.binary && pk.text == "1") {  // the client ends the session: a held GET gets a noop
       if (c->polling->get) PollingOps::answer_get(*this, *c->polling, "6");
-      close_conn(slot, *c, 0, "transport close");
+      close_conn(slot, *c, 0, CloseReason::TransportClose);
       return;
     }
     if (pk.binary) {
@@ -460,8 +469,7 @@ void Shard::polling_ws_open(std::string sid, ConnRef from) {
     return PollingOps::answer_http(*this, from, eio_error_reply(1, "Session ID unknown", false), false);
   PollingConn& p = *c->polling;
   PollAnswer a;
-  a.vslot = slot;
-  a.vgen = c->gen;
+  a.session = ConnId{slot, c->gen};
   if (p.upgrade != UpgradeState::None) {  // already upgrading or upgraded: this one is closed
     a.kind = PollAnswer::WsAcceptThenClose;
     PollingOps::answer(*this, from, a);
@@ -476,8 +484,9 @@ void Shard::polling_ws_open(std::string sid, ConnRef from) {
   PollingOps::answer(*this, from, a);
 }
 
-void Shard::polling_ws_in(uint32_t vslot, uint32_t vgen, ConnRef from, ws::Opcode op, std::string payload) {
-  Conn* c = conn_if(vslot, vgen);
+void Shard::polling_ws_in(ConnId session, ConnRef from, ws::Opcode op, std::string payload) {
+  const uint32_t vslot = session.slot;
+  Conn* c = conn_if(session);
   if (!c || c->state != ConnState::Open || !c->polling || c->polling->role != PollRole::Session ||
       c->polling->upgrade == UpgradeState::None || !(c->polling->ws == from)) {
     PollingOps::relay_out(*this, from, {}, ws::close_code::kNormal);  // a WebSocket nobody owns
@@ -517,13 +526,13 @@ void Shard::polling_conn_gone(std::string sid, ConnRef who) {
   PollingConn& p = *c->polling;
   if (p.get && *p.get == who) {  // the client gave up its GET: the reference ends the session
     p.get.reset();
-    if (c->state == ConnState::Open) close_conn(slot, *c, 0, "transport error");
+    if (c->state == ConnState::Open) close_conn(slot, *c, 0, CloseReason::TransportError);
     else PollingOps::free_session(*this, slot, *c);
     return;
   }
   if (p.upgrade != UpgradeState::None && p.ws == who) {
     if (p.upgrade == UpgradeState::Upgraded) {
-      if (c->state == ConnState::Open) close_conn(slot, *c, 0, "transport close");
+      if (c->state == ConnState::Open) close_conn(slot, *c, 0, CloseReason::TransportClose);
     } else {
       p.upgrade = UpgradeState::None;
       p.upgrade_deadline_ms = 0;
@@ -559,13 +568,16 @@ void Shard::polling_flush(uint32_t slot, Conn& c) {
   if (c.state == ConnState::Closing) PollingOps::free_session(*this, slot, c);
 }
 
-bool Shard::polling_closing(uint32_t slot, Conn& c, bool graceful, uint16_t code, std::string_view reason) {
+bool Shard::polling_closing(uint32_t slot, Conn& c, bool graceful, uint16_t code, CloseReason reason) {
   PollingConn& p = *c.polling;
   if (p.role == PollRole::Client || p.role == PollRole::Relay) {
     if (p.role == PollRole::Relay || p.waiting) {
-      ConnRef who{index_, slot, c.gen};
+      const ConnRef who{id(), ConnId{slot, c.gen}};
       std::string sid = p.sid;
-      PollingOps::run_on(*this, p.owner, [sid, who](Shard& o) { o.polling_conn_gone(sid, who); });
+      // Submit::Answer: the owner must learn it (a held GET, an upgrade). Refused only when
+      // the queue cannot grow (counted and logged); the session's heartbeat then ends it.
+      (void)PollingOps::run_on(*this, p.owner, [sid, who](Shard& o) { o.polling_conn_gone(sid, who); },
+                               Submit::Answer, "polling connection gone");
       p.waiting = false;
     }
     return false;  // the connection itself closes as any other

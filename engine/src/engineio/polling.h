@@ -12,17 +12,11 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "loop/handles.h"
+
 namespace roomcast::detail {
 
 class SharedFrame;
-
-// A connection somewhere in the server.
-struct ConnRef {
-  unsigned shard = 0;
-  uint32_t slot = 0;
-  uint32_t gen = 0;
-  bool operator==(const ConnRef&) const = default;
-};
 
 enum class PollRole : uint8_t {
   Client,   // an HTTP connection carrying polling requests (any shard)
@@ -39,9 +33,9 @@ struct PollingConn {
   // Client / Relay
   bool waiting = false;     // a request is with the owner, not answered yet
   bool keep_alive = true;
-  unsigned owner = 0;
+  ShardId owner;
   std::string ws_key;       // Sec-WebSocket-Key of a pending upgrade request
-  uint32_t vslot = 0, vgen = 0;  // Relay: the session's slot on the owner
+  ConnId session;           // Relay: the session's connection on the owner
 
   // Session
   std::optional<ConnRef> get;   // the held GET
@@ -58,12 +52,12 @@ struct PollAnswer {
   enum Kind : uint8_t { Http, WsAccept, WsAcceptThenClose } kind = Http;
   SharedFrame* bytes = nullptr;  // Http: the complete response (one reference)
   bool keep_alive = true;
-  uint32_t vslot = 0, vgen = 0;  // WsAccept: the session
+  ConnId session;                // WsAccept: the session
 };
 
 // Sessions of one shard by sid; only that shard's thread touches it.
 struct PollingTable {
-  std::unordered_map<std::string, std::pair<uint32_t, uint32_t>> sids;  // sid -> slot, gen
+  std::unordered_map<std::string, ConnId> sids;
 };
 
 // The first two characters of a sid carry the owning shard (12 bits), the other 18 are

@@ -41,7 +41,7 @@ void Shard::on_bytes(uint32_t slot, Conn& c, std::span<uint8_t> data) {
                              : code == ws::close_code::kInvalidPayload ? Fault::WsInvalidUtf8
                                                                        : Fault::WsProtocol);
       log("websocket protocol error " + std::to_string(c.parser->error_code()) + " from " + c.peer);
-      close_conn(slot, c, c.parser->error_code(), "parse error");
+      close_conn(slot, c, c.parser->error_code(), CloseReason::ParseError);
       break;
     }
     on_ws_message(slot, c, m);
@@ -146,7 +146,7 @@ void Shard::on_ws_message(uint32_t slot, Conn& c, const ws::Message& m) {
       if (st.status == sio::AssemblyStatus::Error) {
         count_fault(counters_, Fault::SioUnexpectedBinary);
         log("unexpected binary message from " + c.peer);
-        close_conn(slot, c, ws::close_code::kNormal, "parse error");
+        close_conn(slot, c, ws::close_code::kNormal, CloseReason::ParseError);
         return;
       }
       if (st.status == sio::AssemblyStatus::Complete) dispatch_packet(slot, c, done);
@@ -160,7 +160,7 @@ void Shard::on_ws_message(uint32_t slot, Conn& c, const ws::Message& m) {
     }
     case ws::Opcode::Close: {
       uint16_t code = m.close_code == ws::close_code::kNoStatus ? ws::close_code::kNormal : m.close_code;
-      close_conn(slot, c, code, "transport close");
+      close_conn(slot, c, code, CloseReason::TransportClose);
       break;
     }
     default:
@@ -172,7 +172,7 @@ void Shard::on_eio_text(uint32_t slot, Conn& c, std::string_view text) {
   auto p = sio::parse_eio_text(text);
   if (!p) {
     count_fault(counters_, Fault::EioMalformed);
-    close_conn(slot, c, ws::close_code::kProtocolError, "parse error");
+    close_conn(slot, c, ws::close_code::kProtocolError, CloseReason::ParseError);
     return;
   }
   switch (p->type) {
@@ -189,12 +189,12 @@ void Shard::on_eio_text(uint32_t slot, Conn& c, std::string_view text) {
       reschedule(slot);
       break;
     case sio::EioType::Close:
-      close_conn(slot, c, ws::close_code::kNormal, "transport close");
+      close_conn(slot, c, ws::close_code::kNormal, CloseReason::TransportClose);
       break;
     default:  // a client ping is the wrong heartbeat direction in v4; upgrade/noop don't apply
       count_fault(counters_, Fault::EioUnexpected);
       log("unexpected Engine.IO packet type from " + c.peer);
-      close_conn(slot, c, ws::close_code::kProtocolError, "parse error");
+      close_conn(slot, c, ws::close_code::kProtocolError, CloseReason::ParseError);
       break;
   }
 }
@@ -205,7 +205,7 @@ void Shard::on_sio_packet(uint32_t slot, Conn& c, std::string_view text) {
   if (st.status == sio::AssemblyStatus::Error) {
     if (st.error == sio::AssemblyError::MissingAttachments) {  // a text packet while attachments are due
       count_fault(counters_, Fault::SioMissingAttachments);
-      close_conn(slot, c, ws::close_code::kNormal, "parse error");
+      close_conn(slot, c, ws::close_code::kNormal, CloseReason::ParseError);
       return;
     }
     const sio::DecodeError err = st.decode;
@@ -214,7 +214,7 @@ void Shard::on_sio_packet(uint32_t slot, Conn& c, std::string_view text) {
                            : err == sio::DecodeError::ReservedEventName  ? Fault::SioReservedEvent
                                                                          : Fault::SioMalformed);
     log(std::string("Socket.IO parse error (") + sio::to_string(err) + ") from " + c.peer);
-    close_conn(slot, c, ws::close_code::kNormal, "parse error");
+    close_conn(slot, c, ws::close_code::kNormal, CloseReason::ParseError);
     return;
   }
   if (st.status == sio::AssemblyStatus::Complete) dispatch_packet(slot, c, pb);
@@ -234,7 +234,7 @@ void Shard::dispatch_packet(uint32_t slot, Conn& c, PendingBinary& p) {
   if (type == sio::Type::Connect) {
     if (s) {  // a second CONNECT for a namespace: the reference server drops the client
       count_fault(counters_, Fault::SioDuplicateConnect);
-      close_conn(slot, c, ws::close_code::kNormal, "parse error");
+      close_conn(slot, c, ws::close_code::kNormal, CloseReason::ParseError);
       return;
     }
     connect_namespace(slot, c, p.nsp, p.data);
@@ -243,7 +243,7 @@ void Shard::dispatch_packet(uint32_t slot, Conn& c, PendingBinary& p) {
   if (!s || !s->connected_ || type == sio::Type::ConnectError) {
     count_fault(counters_, Fault::SioNotConnected);
     log("packet for a namespace not connected (" + p.nsp + ") from " + c.peer);
-    close_conn(slot, c, ws::close_code::kNormal, "parse error");
+    close_conn(slot, c, ws::close_code::kNormal, CloseReason::ParseError);
     return;
   }
   switch (type) {
@@ -289,7 +289,7 @@ void Shard::dispatch_packet(uint32_t slot, Conn& c, PendingBinary& p) {
       break;
     }
     case sio::Type::Disconnect:
-      socket_disconnect(*s, false, "client namespace disconnect", false);
+      socket_disconnect(*s, false, CloseReason::ClientNamespaceDisconnect, false);
       break;
     default:
       break;
@@ -331,9 +331,10 @@ void Shard::run_middleware(uint32_t slot, Conn& c, Socket& s, uint32_t step) {
     next.refuse(why.empty() ? "server error" : why);
 }
 
-void Shard::middleware_done(uint32_t slot, uint32_t gen, uint32_t nsp_index, uint32_t step, bool accepted,
-                            std::string message, std::string data_json) {
-  Conn* c = conn_if(slot, gen);
+void Shard::middleware_done(ConnId id, uint32_t nsp_index, uint32_t step, bool accepted, std::string message,
+                            std::string data_json) {
+  const uint32_t slot = id.slot;
+  Conn* c = conn_if(id);
   if (!c || c->state != ConnState::Open) return;
   Socket* s = socket_of(*c, nsp_index);
   if (!s || s->connected_) return;
@@ -381,7 +382,7 @@ std::vector<std::string> Shard::socket_rooms(const Socket& s) {
 }
 
 void Shard::socket_emit(Socket& s, SharedFrame* frame) {
-  Conn* c = s.connected_ ? conn_if(s.slot_, s.gen_) : nullptr;
+  Conn* c = s.connected_ ? conn_if(ConnId{s.slot_, s.gen_}) : nullptr;
   if (!c) {
     frame->release();
     return;
@@ -389,8 +390,8 @@ void Shard::socket_emit(Socket& s, SharedFrame* frame) {
   queue_frame(s.slot_, *c, frame);
 }
 
-void Shard::socket_disconnect(Socket& s, bool close_connection, std::string_view reason, bool notify_client) {
-  Conn* c = conn_if(s.slot_, s.gen_);
+void Shard::socket_disconnect(Socket& s, bool close_connection, CloseReason reason, bool notify_client) {
+  Conn* c = conn_if(ConnId{s.slot_, s.gen_});
   if (!s.connected_ || !c) return;
   uint32_t slot = s.slot_;
   if (notify_client) send_text(slot, *c, "4" + sio::encode_disconnect(s.nsp_->name()));
@@ -399,7 +400,7 @@ void Shard::socket_disconnect(Socket& s, bool close_connection, std::string_view
   s.connected_ = false;
   counters_.sockets.sub();
   end_broadcast_acks(s);
-  std::string why(reason);
+  const std::string_view why = to_string(reason);
   for (auto& h : s.on_disconnect_) {
     guarded("disconnect handler", [&] { h(s, why); });
   }
@@ -412,10 +413,10 @@ void Shard::socket_disconnect(Socket& s, bool close_connection, std::string_view
       c->sockets.pop_back();
       break;
     }
-  if (close_connection) close_conn(slot, *c, ws::close_code::kNormal, why);
+  if (close_connection) close_conn(slot, *c, ws::close_code::kNormal, reason);
 }
 
-void Shard::disconnect_sockets_of(uint32_t slot, Conn& c, std::string_view reason) {
+void Shard::disconnect_sockets_of(uint32_t slot, Conn& c, CloseReason reason) {
   while (!c.sockets.empty()) {
     Socket& s = *c.sockets.back();
     if (s.connected_) {
@@ -447,7 +448,7 @@ void Shard::send_text(uint32_t slot, Conn& c, std::string_view eio_text) {
   queue_frame(slot, c, encode_text(eio_text));
 }
 
-void Shard::close_conn(uint32_t slot, Conn& c, uint16_t code, std::string_view reason) {
+void Shard::close_conn(uint32_t slot, Conn& c, uint16_t code, CloseReason reason) {
   if (c.state == ConnState::Closing || c.state == ConnState::Free) return;
   bool was_open = c.state == ConnState::Open;
   if (c.engine_sid && was_open) engine_closed(slot, c, reason);
@@ -479,7 +480,7 @@ void Shard::on_timer(uint32_t slot, Conn& c) {
   if (c.state == ConnState::Http) {
     if (c.open_deadline_ms && now >= c.open_deadline_ms) {
       count_fault(counters_, Fault::HandshakeTimeout);
-      close_conn(slot, c, 0, "handshake timeout");
+      close_conn(slot, c, 0, CloseReason::HandshakeTimeout);
     }
     return;
   }
@@ -495,13 +496,13 @@ void Shard::on_timer(uint32_t slot, Conn& c) {
   if (c.open_deadline_ms && now >= c.open_deadline_ms) {
     counters_.connect_timeouts.add();
     log("connect timeout: " + c.peer);
-    close_conn(slot, c, ws::close_code::kNormal, "connect timeout");
+    close_conn(slot, c, ws::close_code::kNormal, CloseReason::ConnectTimeout);
     return;
   }
   if (c.pong_deadline_ms) {
     if (now >= c.pong_deadline_ms) {
       counters_.ping_timeouts.add();
-      close_conn(slot, c, ws::close_code::kNormal, "ping timeout");
+      close_conn(slot, c, ws::close_code::kNormal, CloseReason::PingTimeout);
       return;
     }
   } else if (c.next_ping_ms && now >= c.next_ping_ms) {

@@ -38,7 +38,7 @@ using uring::UserData;
 constexpr Op kAccept = Op::Accept, kRecv = Op::Recv, kSend = Op::Send, kShutdown = Op::Shutdown,
              kClose = Op::Close, kWake = Op::Wake;
 
-constexpr uint64_t tag(Op op, uint32_t slot = 0, uint32_t gen = 0) { return UserData::encode(op, slot, gen); }
+constexpr uint64_t tag(Op op, ConnId id = {}) { return UserData::encode(op, id.slot, id.gen); }
 
 int64_t steady_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -63,13 +63,8 @@ Shard::Shard(ServerCore& core, unsigned index, int listen_fd)
 }
 
 Shard::~Shard() {
-  Task t;
-  while (tasks_.try_dequeue(t)) {
-    if (t.broadcast) {
-      t.broadcast->frame->release();
-      t.broadcast->release();
-    }
-    delete t.call;
+  // Tasks never run: each one replaced or destroyed gives back what it carries (~Task).
+  for (Task t; tasks_.try_dequeue(t);) {
   }
   if (ping_frame_) {  // immortal while the shard runs; nothing can point at it any more
     ping_frame_->~SharedFrame();
@@ -143,7 +138,7 @@ void Shard::arm_wake() {
 
 void Shard::arm_recv(uint32_t slot) {
   Conn& c = *conns_[slot];
-  uring::prep_recv_multishot(sqe(), slot, recv_bufs_.group(), tag(kRecv, slot, c.gen));
+  uring::prep_recv_multishot(sqe(), slot, recv_bufs_.group(), tag(kRecv, ConnId{slot, c.gen}));
   c.recv_armed = true;
 }
 
@@ -192,7 +187,7 @@ void Shard::run() {
         counters_.slow_consumer_disconnects.add();
         log("slow consumer disconnected: " + c.peer);
         abort_conn(slot, c);
-        close_conn(slot, c, 0, "slow consumer");
+        close_conn(slot, c, 0, CloseReason::SlowConsumer);
       }
     }
     flush_sends();
@@ -227,11 +222,12 @@ void Shard::run() {
 
 void Shard::handle_cqe(uring::Cqe* cqe) {
   const auto [op, slot, gen] = UserData::decode(uring::user_data(cqe));
+  const ConnId id{slot, gen};
   switch (op) {
-    case kRecv: on_recv(slot, gen, cqe->res, cqe->flags); break;
-    case kSend: on_send(slot, gen, cqe->res); break;
+    case kRecv: on_recv(id, cqe->res, cqe->flags); break;
+    case kSend: on_send(id, cqe->res); break;
     case kAccept: on_accept(cqe->res, uring::more(cqe->flags)); break;
-    case kClose: on_closed(slot, gen); break;
+    case kClose: on_closed(id); break;
     case kWake:
       if (!uring::more(cqe->flags) && !stopping_) arm_wake();
       break;
@@ -249,7 +245,7 @@ void Shard::wake() {
 bool Shard::has_room() const { return tasks_.size_approx() < core_.config().max_shard_queue; }
 
 bool Shard::post(Task t) {
-  if (!tasks_.enqueue(t)) return false;
+  if (!tasks_.enqueue(std::move(t))) return false;
   wake();
   return true;
 }
@@ -267,13 +263,12 @@ void Shard::drain_tasks() {
     size_t n = tasks_.try_dequeue_bulk(batch, 64);
     if (n == 0) break;
     for (size_t i = 0; i < n; ++i) {
-      if (batch[i].broadcast) {
-        process_broadcast(batch[i].broadcast);
-      } else if (batch[i].call) {
+      if (BroadcastMsg* m = batch[i].take_broadcast()) {
+        process_broadcast(m);
+      } else if (auto call = batch[i].take_call()) {
         // Application code (fetch_sockets callbacks, acks from other threads) must not
         // take the shard down with it.
-        guarded("posted task", [&] { (*batch[i].call)(*this); });
-        delete batch[i].call;
+        guarded("posted task", [&] { (*call)(*this); });
       }
     }
     done += unsigned(n);
@@ -348,11 +343,12 @@ void Shard::on_accept(int res, bool more) {
   }
 }
 
-void Shard::on_recv(uint32_t slot, uint32_t gen, int res, uint32_t flags) {
+void Shard::on_recv(ConnId id, int res, uint32_t flags) {
+  const uint32_t slot = id.slot;
   bool more = uring::more(flags);
   const std::optional<uint16_t> buf = uring::BufferRing::buffer_of(flags);
   Conn* cp = slot < conns_.size() ? conns_[slot].get() : nullptr;
-  bool valid = cp && cp->gen == gen && cp->state != ConnState::Free;
+  bool valid = cp && cp->gen == id.gen && cp->state != ConnState::Free;
   if (valid && !more) cp->recv_armed = false;
   if (valid && res > 0 && buf && (cp->state == ConnState::Http || cp->state == ConnState::Open)) {
     on_bytes(slot, *cp, std::span<uint8_t>(recv_bufs_.data(*buf), size_t(res)));
@@ -379,13 +375,13 @@ void Shard::on_recv(uint32_t slot, uint32_t gen, int res, uint32_t flags) {
     c.lingering = false;
     begin_close(slot, c);
   } else if (res == 0) {
-    close_conn(slot, c, 0, "transport close");
+    close_conn(slot, c, 0, CloseReason::TransportClose);
   } else if (res < 0 && res != -ENOBUFS) {
     if (c.lingering) {
       c.lingering = false;
       begin_close(slot, c);
     }
-    close_conn(slot, c, 0, "transport error");
+    close_conn(slot, c, 0, CloseReason::TransportError);
   } else if (!more && (c.state != ConnState::Closing || (c.lingering && !c.fd_closing))) {
     arm_recv(slot);  // ENOBUFS or a multishot the kernel ended: buffers come back this turn
   }
@@ -449,19 +445,19 @@ void Shard::queue_frame(uint32_t slot, Conn& c, SharedFrame* frame) {
   enqueue(slot, c, r, frame->size(), core_.config().max_send_queue_bytes);
 }
 
-void Shard::send_frame(uint32_t slot, uint32_t gen, SharedFrame* frame) {
-  Conn* c = conn_if(slot, gen);
+void Shard::send_frame(ConnId id, SharedFrame* frame) {
+  Conn* c = conn_if(id);
   if (!c) {
     frame->release();
     return;
   }
-  queue_frame(slot, *c, frame);
+  queue_frame(id.slot, *c, frame);
 }
 
-Conn* Shard::conn_if(uint32_t slot, uint32_t gen) {
-  if (slot >= conns_.size()) return nullptr;
-  Conn* c = conns_[slot].get();
-  return (c->gen == gen && c->state != ConnState::Free) ? c : nullptr;
+Conn* Shard::conn_if(ConnId id) {
+  if (id.slot >= conns_.size()) return nullptr;
+  Conn* c = conns_[id.slot].get();
+  return (c->gen == id.gen && c->state != ConnState::Free) ? c : nullptr;
 }
 
 ShardNsp& Shard::nsp_state(uint32_t nsp_index) {
@@ -570,7 +566,7 @@ void Shard::start_send(uint32_t slot, Conn& c) {
     // One frame (the common case when messages are sparse, e.g. one broadcast to very many
     // sockets): a plain send, no msghdr.
     SharedFrame* f = c.q.front()->frame;
-    uring::prep_send(s, slot, f->data() + c.head_offset, f->size() - c.head_offset, tag(kSend, slot, c.gen));
+    uring::prep_send(s, slot, f->data() + c.head_offset, f->size() - c.head_offset, tag(kSend, ConnId{slot, c.gen}));
   } else {
     msghdr* mh = scratch_.take(n);
     for (uint32_t i = 0; i < n; ++i) {
@@ -579,7 +575,7 @@ void Shard::start_send(uint32_t slot, Conn& c) {
       mh->msg_iov[i].iov_base = const_cast<uint8_t*>(f->data()) + off;
       mh->msg_iov[i].iov_len = f->size() - off;
     }
-    uring::prep_sendmsg(s, slot, mh, tag(kSend, slot, c.gen));
+    uring::prep_sendmsg(s, slot, mh, tag(kSend, ConnId{slot, c.gen}));
   }
   c.send_inflight = true;
 }
@@ -591,14 +587,15 @@ void Shard::release_queue(Conn& c) {
   c.q.shrink_if_idle();
 }
 
-void Shard::on_send(uint32_t slot, uint32_t gen, int res) {
+void Shard::on_send(ConnId id, int res) {
   if (res == -ECANCELED) counters_.io_cancelled.add();
+  const uint32_t slot = id.slot;
   if (slot >= conns_.size()) return;
   Conn& c = *conns_[slot];
-  if (c.gen != gen || !c.send_inflight) return;
+  if (c.gen != id.gen || !c.send_inflight) return;
   c.send_inflight = false;
   if (res < 0) {
-    if (c.state != ConnState::Closing) close_conn(slot, c, 0, "transport error");
+    if (c.state != ConnState::Closing) close_conn(slot, c, 0, CloseReason::TransportError);
     release_queue(c);
     begin_close(slot, c);
     maybe_free(slot, c);
@@ -645,11 +642,11 @@ void Shard::begin_close(uint32_t slot, Conn& c, bool reset) {
   // not send a FIN first, so it cancels the recv and send instead.
   uring::Sqe* s = sqe();
   if (reset)
-    uring::prep_cancel_slot(s, slot, tag(kShutdown, slot, c.gen));
+    uring::prep_cancel_slot(s, slot, tag(kShutdown, ConnId{slot, c.gen}));
   else
-    uring::prep_shutdown(s, slot, SHUT_RDWR, tag(kShutdown, slot, c.gen));
+    uring::prep_shutdown(s, slot, SHUT_RDWR, tag(kShutdown, ConnId{slot, c.gen}));
   uring::link_hard(s);
-  uring::prep_close(sqe(), slot, tag(kClose, slot, c.gen));
+  uring::prep_close(sqe(), slot, tag(kClose, ConnId{slot, c.gen}));
 }
 
 void Shard::begin_linger(uint32_t slot, Conn& c) {
@@ -657,16 +654,17 @@ void Shard::begin_linger(uint32_t slot, Conn& c) {
   c.close_after_flush = false;
   c.lingering = true;
   counters_.close_lingers.add();
-  uring::prep_shutdown(sqe(), slot, SHUT_WR, tag(kShutdown, slot, c.gen));
+  uring::prep_shutdown(sqe(), slot, SHUT_WR, tag(kShutdown, ConnId{slot, c.gen}));
   if (!c.recv_armed) arm_recv(slot);
   c.open_deadline_ms = now_ms_ + core_.config().close_linger_ms;
   reschedule(slot);
 }
 
-void Shard::on_closed(uint32_t slot, uint32_t gen) {
+void Shard::on_closed(ConnId id) {
+  const uint32_t slot = id.slot;
   if (slot >= conns_.size()) return;
   Conn& c = *conns_[slot];
-  if (c.gen != gen) return;
+  if (c.gen != id.gen) return;
   c.fd_closed = true;
   maybe_free(slot, c);
 }

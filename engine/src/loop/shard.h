@@ -8,6 +8,7 @@
 #include <concurrentqueue.h>
 
 #include <atomic>
+#include <cassert>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -15,10 +16,13 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "loop/broadcast_profile.h"
+#include "loop/close_reason.h"
 #include "loop/counters.h"
+#include "loop/handles.h"
 #include "util/guarded.h"
 #include "engineio/polling.h"
 #include "roomcast/server.h"
@@ -70,10 +74,41 @@ struct BroadcastMsg {
   }
 };
 
-// Work for a shard, from any thread. `call` runs on the shard thread.
-struct Task {
-  BroadcastMsg* broadcast = nullptr;
-  std::function<void(Shard&)>* call = nullptr;
+// Work for a shard, from any thread: a broadcast to fan out, or a call to run on the shard's
+// thread. It owns what it carries, one pointer either way (a broadcast crosses the queue as
+// the one BroadcastMsg pointer it always was: no allocation, no copy added). A task dropped
+// without running (an enqueue refused, a queue destroyed with its shard) frees its call, or
+// gives back its broadcast's references to the frame and to the message.
+class Task {
+ public:
+  using Call = std::function<void(Shard&)>;
+  Task() = default;
+  explicit Task(BroadcastMsg* m) noexcept : broadcast_(m) {}
+  explicit Task(std::unique_ptr<Call> c) noexcept : call_(std::move(c)) {}
+  Task(Task&& o) noexcept : broadcast_(std::exchange(o.broadcast_, nullptr)), call_(std::move(o.call_)) {}
+  Task& operator=(Task&& o) noexcept {
+    if (this != &o) {
+      drop_broadcast();
+      broadcast_ = std::exchange(o.broadcast_, nullptr);
+      call_ = std::move(o.call_);
+    }
+    return *this;
+  }
+  ~Task() { drop_broadcast(); }
+
+  // What the task carries, handed over to the caller (at most one of the two is set).
+  BroadcastMsg* take_broadcast() noexcept { return std::exchange(broadcast_, nullptr); }
+  std::unique_ptr<Call> take_call() noexcept { return std::move(call_); }
+
+ private:
+  void drop_broadcast() noexcept {
+    if (broadcast_) {
+      broadcast_->frame->release();
+      broadcast_->release();
+    }
+  }
+  BroadcastMsg* broadcast_ = nullptr;
+  std::unique_ptr<Call> call_;
 };
 
 enum class ConnState : uint8_t { Free, Http, Open, Closing };
@@ -129,6 +164,7 @@ class Shard {
   Shard& operator=(const Shard&) = delete;
 
   unsigned index() const { return index_; }
+  ShardId id() const { return ShardId{index_}; }
   ServerCore& core() { return core_; }
   const ShardCounters& counters() const { return counters_; }
   const BroadcastProfile& profile() const { return *profile_; }
@@ -139,29 +175,38 @@ class Shard {
 
   void run();                 // the thread body; returns after stop
   void request_stop();        // any thread
-  // Queues work for this shard (any thread). False if the queue is at its bound.
+  // Queues work for this shard (any thread), whatever the bound: callers check has_room()
+  // first (ServerCore::submit_to, dispatch). False only if the queue could not grow (no
+  // memory); the task is then dropped, which frees what it carries.
   bool post(Task t);
-  bool has_room() const;      // below the queue bound (approximate)
+  bool has_room() const;      // below the queue bound, Config::max_shard_queue (approximate)
   void wake();
 
   // ---- used on this shard's thread only ----
   static Shard* current();    // the shard whose thread is running, or null
+  // Debug builds stop here when called off this shard's thread. The shard-only entry points
+  // that application code reaches (Socket::join/leave/rooms/emit/disconnect) check it: a
+  // token type obtainable only on the shard thread would say it in their signatures, but
+  // would change every public handler's; the assertion keeps the API and costs nothing in
+  // release builds. What may come from any thread (Ack, Next, EngineConnection) goes through
+  // ServerCore::run_on instead.
+  void assert_on_thread() const { assert(current() == this && "shard-only call off the shard's thread"); }
   void process_broadcast(BroadcastMsg* msg);
   // Queues `frame` (takes over one reference) on the connection if it is still open.
-  void send_frame(uint32_t slot, uint32_t gen, SharedFrame* frame);
-  Conn* conn_if(uint32_t slot, uint32_t gen);
+  void send_frame(ConnId id, SharedFrame* frame);
+  Conn* conn_if(ConnId id);
   ShardNsp& nsp_state(uint32_t nsp_index);
 
   // Socket.IO-level operations (session.cpp).
   void socket_join(Socket& s, std::string_view room);
   void socket_leave(Socket& s, std::string_view room);
   std::vector<std::string> socket_rooms(const Socket& s);
-  void socket_disconnect(Socket& s, bool close_connection, std::string_view reason, bool notify_client);
+  void socket_disconnect(Socket& s, bool close_connection, CloseReason reason, bool notify_client);
   void socket_emit(Socket& s, SharedFrame* frame);
   // Volatile emits (shard_volatile.cpp): true if `c` is too backed up to take `size` more
   // bytes of droppable data; counts the drop.
   bool skip_volatile(const Conn& c, size_t size);
-  void middleware_done(uint32_t slot, uint32_t gen, uint32_t nsp_index, uint32_t step, bool accepted,
+  void middleware_done(ConnId id, uint32_t nsp_index, uint32_t step, bool accepted,
                        std::string message, std::string data_json);
   void run_middleware(uint32_t slot, Conn& c, Socket& s, uint32_t step);
   void for_each_selected(uint32_t nsp_index, const std::vector<std::string>& rooms,
@@ -201,9 +246,9 @@ class Shard {
   void on_accept(int res, bool more);
   // A free connection slot, or a new one (counted in connection_slots).
   uint32_t take_slot();
-  void on_recv(uint32_t slot, uint32_t gen, int res, uint32_t flags);
-  void on_send(uint32_t slot, uint32_t gen, int res);
-  void on_closed(uint32_t slot, uint32_t gen);
+  void on_recv(ConnId id, int res, uint32_t flags);
+  void on_send(ConnId id, int res);
+  void on_closed(ConnId id);
   void drain_tasks();
   void flush_sends();
   void start_send(uint32_t slot, Conn& c);
@@ -238,10 +283,10 @@ class Shard {
   void on_timer(uint32_t slot, Conn& c);
   // Closes the connection: WebSocket close `code` (0 = none, just drop), sockets get
   // `reason` for their disconnect handlers.
-  void close_conn(uint32_t slot, Conn& c, uint16_t code, std::string_view reason);
+  void close_conn(uint32_t slot, Conn& c, uint16_t code, CloseReason reason);
   void send_text(uint32_t slot, Conn& c, std::string_view eio_text);
   void queue_frame(uint32_t slot, Conn& c, SharedFrame* frame);
-  void disconnect_sockets_of(uint32_t slot, Conn& c, std::string_view reason);
+  void disconnect_sockets_of(uint32_t slot, Conn& c, CloseReason reason);
   void connect_namespace(uint32_t slot, Conn& c, std::string_view nsp, std::string_view auth);
   void finish_connect(uint32_t slot, Conn& c, Socket* s);
   Socket* socket_of(Conn& c, uint32_t nsp_index);
@@ -250,17 +295,17 @@ class Shard {
   // Long-polling and upgrades (polling.cpp). Hooks return true when they took over.
   bool polling_http(uint32_t slot, Conn& c, const http::Request& req, size_t head_bytes);
   bool polling_hold_bytes(uint32_t slot, Conn& c, std::span<uint8_t> data);
-  bool polling_closing(uint32_t slot, Conn& c, bool graceful, uint16_t code, std::string_view reason);
+  bool polling_closing(uint32_t slot, Conn& c, bool graceful, uint16_t code, CloseReason reason);
   bool polling_relay_in(uint32_t slot, Conn& c, const ws::Message& m);
   bool polling_timer(uint32_t slot, Conn& c);
   void polling_flush(uint32_t slot, Conn& c);
-  void polling_answer(uint32_t slot, uint32_t gen, PollAnswer a);
+  void polling_answer(ConnId id, PollAnswer a);
   void polling_get(std::string sid, ConnRef from, bool keep_alive, std::string headers);
   void polling_post(std::string sid, ConnRef from, bool keep_alive, std::string body, std::string headers);
   void polling_ws_open(std::string sid, ConnRef from);
-  void polling_ws_in(uint32_t vslot, uint32_t vgen, ConnRef from, ws::Opcode op, std::string payload);
+  void polling_ws_in(ConnId session, ConnRef from, ws::Opcode op, std::string payload);
   void polling_conn_gone(std::string sid, ConnRef who);
-  void polling_relay_out(uint32_t slot, uint32_t gen, std::vector<SharedFrame*> frames, uint16_t close_code);
+  void polling_relay_out(ConnId id, std::vector<SharedFrame*> frames, uint16_t close_code);
 
   // Config::static_resources (static_http.cpp).
   bool serve_static(uint32_t slot, Conn& c, const http::Request& req, size_t head_bytes);
@@ -269,7 +314,7 @@ class Shard {
   bool engine_path(std::string_view path) const;
   void engine_opened(uint32_t slot, Conn& c, std::string sid);
   void engine_message(uint32_t slot, Conn& c, std::string_view data, bool binary);
-  void engine_closed(uint32_t slot, Conn& c, std::string_view reason);
+  void engine_closed(uint32_t slot, Conn& c, CloseReason reason);
 
  private:
   ServerCore& core_;

@@ -19,11 +19,11 @@ int64_t Shard::begin_shutdown() {
       for (size_t i = c.sockets.size(); i-- > 0;) {
         if (i >= c.sockets.size()) continue;  // a disconnect handler removed more than one
         Socket& sock = *c.sockets[i];
-        if (sock.connected()) socket_disconnect(sock, false, "server shutting down", true);
+        if (sock.connected()) socket_disconnect(sock, false, CloseReason::ServerShuttingDown, true);
       }
-      close_conn(slot, c, ws::close_code::kGoingAway, "server shutting down");
+      close_conn(slot, c, ws::close_code::kGoingAway, CloseReason::ServerShuttingDown);
     } else if (c.state == ConnState::Http) {
-      close_conn(slot, c, 0, "server shutting down");
+      close_conn(slot, c, 0, CloseReason::ServerShuttingDown);
     }
     // A peer that does not read its queue is cut at the shutdown deadline, not earlier:
     // the close linger of close_conn is stretched to it.

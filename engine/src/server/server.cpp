@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <stdexcept>
@@ -170,7 +171,9 @@ bool ServerCore::dispatch(uint32_t nsp_index, SharedFrame* frame, const std::vec
   Shard* self = Shard::current();
   for (unsigned i = 0; i < n; ++i) {
     if (shards_[i].get() == self) continue;
-    shards_[i]->post(Task{msg, nullptr});
+    // Past the has_room() gate a post fails only for want of memory: the task then gives
+    // back that shard's references, and the shard misses this broadcast.
+    if (!shards_[i]->post(Task(msg))) task_refused(ShardId{i}, "broadcast");
   }
   // Our own shard last: its recipients get the frame now, in the same loop turn.
   if (self) self->process_broadcast(msg);
@@ -184,12 +187,28 @@ bool ServerCore::on_every_shard(std::function<void(Shard&)> f) {
       emits_refused.fetch_add(1, std::memory_order_relaxed);
       return false;
     }
+  // Past the gate every shard takes its part (Submit::Answer): all or none, so a caller
+  // waiting for every shard's answer is not left one short by the bound.
   for (auto& s : shards_) {
     if (s.get() == self) continue;
-    s->post(Task{nullptr, new std::function<void(Shard&)>(f)});
+    // Only an enqueue that cannot allocate refuses here (counted and logged there); the
+    // other shards still get their part, as they already may have.
+    if (!submit_to(s->id(), f, Submit::Answer, "call on every shard")) continue;
   }
   if (self) f(*self);
   return true;
+}
+
+void ServerCore::task_refused(ShardId to, std::string_view what) {
+  const uint64_t n = tasks_refused.fetch_add(1, std::memory_order_relaxed) + 1;
+  // A full queue refuses in bursts: one line a second says so without adding to the load.
+  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::steady_clock::now().time_since_epoch()).count();
+  int64_t last = refusal_logged_ms_.load(std::memory_order_relaxed);
+  if (now - last < 1000 || !refusal_logged_ms_.compare_exchange_strong(last, now, std::memory_order_relaxed))
+    return;
+  log("shard " + std::to_string(to.value) + " refused " + std::string(what) +
+      ": its task queue is full (" + std::to_string(n) + " refused so far)");
 }
 
 }  // namespace detail
@@ -231,6 +250,7 @@ void Server::reset_latency_profile() {
 Stats Server::stats() const {
   Stats s;
   s.emits_refused = core_->emits_refused.load(std::memory_order_relaxed);
+  s.tasks_refused = core_->tasks_refused.load(std::memory_order_relaxed);
   for (unsigned i = 0; i < core_->shard_count(); ++i) {
     const auto& c = core_->shard(i).counters();
     s.connections += c.connections.get();

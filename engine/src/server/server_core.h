@@ -10,14 +10,26 @@
 #include <vector>
 
 #include "loop/admission.h"
+#include "loop/handles.h"
+#include "loop/shard.h"
 #include "socketio/broadcast_ack.h"
 #include "roomcast/server.h"
 #include "util/shared_frame.h"
 
 namespace roomcast::detail {
 
-class Shard;
 class RedisAdapter;
+
+// How ServerCore::submit_to meets the target shard's queue bound (Config::max_shard_queue).
+enum class Submit : uint8_t {
+  // New work (a request, an application's call from another thread): refused at the bound.
+  Work,
+  // The rest of work the shards already took (a broadcast member's end, a polling answer,
+  // frames for a relay, a middleware's verdict): refusing it would strand what waits for it,
+  // so it passes the bound. Each piece of admitted work sends a bounded number of these,
+  // which bounds them in turn; only an enqueue that cannot allocate refuses one.
+  Answer,
+};
 
 class ServerCore {
  public:
@@ -28,6 +40,7 @@ class ServerCore {
   Server& server() { return server_; }
   unsigned shard_count() const { return unsigned(shards_.size()); }
   Shard& shard(unsigned i) { return *shards_[i]; }
+  Shard& shard(ShardId id) { return *shards_[id.value]; }
 
   Namespace& of(std::string_view name);
   Namespace* find_or_create(std::string_view name);
@@ -50,6 +63,32 @@ class ServerCore {
   // Runs f on every shard (the caller's inline). False if refused.
   bool on_every_shard(std::function<void(Shard&)> f);
 
+  // The one way to hand a call to a shard from another thread (or to the target's own
+  // thread, for a later turn): queues f to run on shard `to`. False when refused, the queue
+  // at its bound (Submit::Work) or unable to grow: counted in tasks_refused and logged
+  // (rate-limited) as `what`, f destroyed unrun; the caller then runs its own fallback.
+  template <class F>
+  [[nodiscard]] bool submit_to(ShardId to, F&& f, Submit kind, std::string_view what) {
+    Shard& target = shard(to);
+    if ((kind == Submit::Work && !target.has_room()) ||
+        !target.post(Task(std::make_unique<Task::Call>(std::forward<F>(f))))) {
+      task_refused(to, what);
+      return false;
+    }
+    return true;
+  }
+  // Runs f now when the caller is shard `to`'s own thread (keeping its order with what the
+  // caller does next), else submit_to.
+  template <class F>
+  [[nodiscard]] bool run_on(ShardId to, F&& f, Submit kind, std::string_view what) {
+    if (Shard* here = Shard::current(); here == &shard(to)) {
+      f(*here);
+      return true;
+    }
+    return submit_to(to, std::forward<F>(f), kind, what);
+  }
+  std::atomic<uint64_t> tasks_refused{0};  // submit_to refusals, any thread (Stats::tasks_refused)
+
   // The Redis cluster adapter, or null when Config::redis_url is empty.
   RedisAdapter* redis() { return redis_.get(); }
   // Lets the adapter follow which rooms exist on this node (a shard's new namespace state).
@@ -67,6 +106,8 @@ class ServerCore {
   std::vector<int> listen_fds_;
   uint16_t port_ = 0;
   bool started_ = false;
+  std::atomic<int64_t> refusal_logged_ms_{INT64_MIN / 2};  // task_refused's rate limit
+  void task_refused(ShardId to, std::string_view what);
   std::unique_ptr<RedisAdapter> redis_;
 };
 

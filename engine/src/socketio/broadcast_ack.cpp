@@ -12,9 +12,12 @@ void BroadcastAckGroup::at_home(std::function<void(BroadcastAckGroup&)> f) {
   if (Shard::current() == &home_) return f(*this);
   // The task owns a reference: the group outlives every event still on its way home.
   auto self = shared_from_this();
-  // The queue takes any number of tasks (has_room() only gates new broadcasts), so an
-  // answer is never lost on the way.
-  home_.post(Task{nullptr, new std::function<void(Shard&)>([self, f = std::move(f)](Shard&) { f(*self); })});
+  // An answer to a broadcast the shards took (Submit::Answer) passes the queue bound: the
+  // group has no timer of its own and would wait forever for a lost one. Only an enqueue
+  // that cannot allocate refuses it (counted and logged); the group then never ends, and
+  // its pending entry stays taken: there is nothing better to do without memory.
+  (void)core_.submit_to(home_.id(), [self, f = std::move(f)](Shard&) { f(*self); }, Submit::Answer,
+                        "broadcast ack event");
 }
 
 void BroadcastAckGroup::shard_counted(uint64_t members) {

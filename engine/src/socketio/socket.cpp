@@ -55,7 +55,7 @@ Socket::~Socket() = default;
 
 const Handshake& Socket::handshake() const {
   static const Handshake empty;
-  detail::Conn* c = shard_->conn_if(slot_, gen_);
+  detail::Conn* c = shard_->conn_if(detail::ConnId{slot_, gen_});
   return c && c->handshake ? *c->handshake : empty;
 }
 
@@ -67,11 +67,11 @@ void Socket::on(std::string event, EventHandler h) {
 }
 
 void Socket::emit_args(std::string_view event, std::span<const Arg> args) {
-  assert(Shard::current() == shard_);
+  shard_->assert_on_thread();
   const bool is_volatile = std::exchange(volatile_next_, false);
   if (!connected_) return;
   if (is_volatile) {
-    detail::Conn* c = shard_->conn_if(slot_, gen_);
+    detail::Conn* c = shard_->conn_if(detail::ConnId{slot_, gen_});
     if (!c || shard_->skip_volatile(*c, 0)) return;
   }
   shard_->socket_emit(*this, detail::encode_event(nsp_->name(), event, args));
@@ -79,7 +79,7 @@ void Socket::emit_args(std::string_view event, std::span<const Arg> args) {
 
 void Socket::emit_with_ack(std::string_view event, std::span<const Arg> args, AckCallback cb,
                            std::chrono::milliseconds timeout) {
-  assert(Shard::current() == shard_);
+  shard_->assert_on_thread();
   if (!connected_) return;
   uint64_t id = next_ack_id_++;
   if (!pending_acks_) pending_acks_ = std::make_unique<std::unordered_map<uint64_t, detail::PendingAck>>();
@@ -88,47 +88,57 @@ void Socket::emit_with_ack(std::string_view event, std::span<const Arg> args, Ac
   shard_->reschedule(slot_);
 }
 
-void Socket::join(std::string_view room) { shard_->socket_join(*this, room); }
-void Socket::leave(std::string_view room) { shard_->socket_leave(*this, room); }
-std::vector<std::string> Socket::rooms() const { return shard_->socket_rooms(*this); }
+// The socket's own shard only (debug builds check): rooms live in the shard's tables.
+void Socket::join(std::string_view room) {
+  shard_->assert_on_thread();
+  shard_->socket_join(*this, room);
+}
+void Socket::leave(std::string_view room) {
+  shard_->assert_on_thread();
+  shard_->socket_leave(*this, room);
+}
+std::vector<std::string> Socket::rooms() const {
+  shard_->assert_on_thread();
+  return shard_->socket_rooms(*this);
+}
 
 void Socket::disconnect(bool close_connection) {
-  shard_->socket_disconnect(*this, close_connection, "server namespace disconnect", true);
+  shard_->assert_on_thread();
+  shard_->socket_disconnect(*this, close_connection, detail::CloseReason::ServerNamespaceDisconnect, true);
 }
 
 // ---------------------------------------------------------------- Ack / Next
-
-namespace {
-// Runs f on `shard`: now if we are its thread, else as a task.
-template <class F>
-void on_shard(Shard* shard, F&& f) {
-  if (Shard::current() == shard) {
-    f(*shard);
-  } else {
-    shard->post(detail::Task{nullptr, new std::function<void(Shard&)>(std::forward<F>(f))});
-  }
-}
-}  // namespace
+// These may be called from any thread (an answer computed elsewhere): ServerCore::run_on.
 
 void Ack::send(std::span<const Arg> args) const {
   if (!shard_ || done_->exchange(true)) return;
   SharedFrame* frame = detail::encode_ack(nsp_, id_, args);
-  uint32_t slot = slot_, gen = gen_;
-  on_shard(shard_, [frame, slot, gen](Shard& s) { s.send_frame(slot, gen, frame); });
+  const detail::ConnId to{slot_, gen_};
+  // New bytes for the client (Submit::Work): refused at the bound, the reply is dropped
+  // (counted and logged as tasks_refused) and the client's own ack timeout answers it.
+  if (!shard_->core().run_on(shard_->id(), [frame, to](Shard& s) { s.send_frame(to, frame); },
+                             detail::Submit::Work, "ack reply"))
+    frame->release();
 }
 
+// A middleware's verdict ends a connect the shard already holds open (Submit::Answer):
+// refused only when the queue cannot grow (counted and logged), and then the connect
+// timeout ends that socket.
 void Next::accept() const {
   if (!shard_ || done_->exchange(true)) return;
-  auto slot = slot_, gen = gen_, nsp = nsp_index_, step = step_;
-  on_shard(shard_, [=](Shard& s) { s.middleware_done(slot, gen, nsp, step, true, {}, {}); });
+  const detail::ConnId to{slot_, gen_};
+  auto nsp = nsp_index_, step = step_;
+  (void)shard_->core().run_on(shard_->id(), [=](Shard& s) { s.middleware_done(to, nsp, step, true, {}, {}); },
+                              detail::Submit::Answer, "middleware verdict");
 }
 
 void Next::refuse(std::string_view message, std::string_view data_json) const {
   if (!shard_ || done_->exchange(true)) return;
-  auto slot = slot_, gen = gen_, nsp = nsp_index_, step = step_;
-  on_shard(shard_, [=, m = std::string(message), d = std::string(data_json)](Shard& s) {
-    s.middleware_done(slot, gen, nsp, step, false, m, d);
-  });
+  const detail::ConnId to{slot_, gen_};
+  auto nsp = nsp_index_, step = step_;
+  (void)shard_->core().run_on(shard_->id(), [=, m = std::string(message), d = std::string(data_json)](Shard& s) {
+    s.middleware_done(to, nsp, step, false, m, d);
+  }, detail::Submit::Answer, "middleware verdict");
 }
 
 // ---------------------------------------------------------------- Broadcast
@@ -164,7 +174,7 @@ void Broadcast::disconnect_sockets(bool close_connection) const {
   uint32_t idx = nsp_->index_;
   nsp_->server().core().on_every_shard([idx, rooms = rooms_, except = except_, close_connection](Shard& sh) {
     sh.for_each_selected(idx, rooms, except, [&](Socket& s) {
-      sh.socket_disconnect(s, close_connection, "server namespace disconnect", true);
+      sh.socket_disconnect(s, close_connection, detail::CloseReason::ServerNamespaceDisconnect, true);
     });
   });
   if (auto* redis = nsp_->server().core().redis()) redis->publish_disconnect(nsp_->name(), rooms_, except_, close_connection);
@@ -202,7 +212,11 @@ void Broadcast::fetch_sockets(FetchCallback cb) const {
     }
     if (!last) return;
     if (st->origin && st->origin != &sh) {
-      on_shard(st->origin, [st](Shard&) { st->cb(std::move(st->found)); });
+      // The caller's callback waits for this (Submit::Answer): only an enqueue that cannot
+      // allocate refuses it, and then it runs here rather than never.
+      if (!sh.core().submit_to(st->origin->id(), [st](Shard&) { st->cb(std::move(st->found)); },
+                               detail::Submit::Answer, "fetch_sockets result"))
+        st->cb(std::move(st->found));
     } else {
       st->cb(std::move(st->found));
     }

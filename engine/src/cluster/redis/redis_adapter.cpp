@@ -68,14 +68,12 @@ void answer(ServerCore& core, const ServerSideCallback& cb, bool timed_out, std:
                [&](const std::string& line) { core.log(line); });
 }
 
-// Runs f on `shard` (or on shard 0 when null), from any thread.
+// Runs f on `shard` (or on shard 0 when null), from any thread. It answers a request the
+// application made (Submit::Answer): refused only when the queue cannot grow, and then
+// counted and logged by submit_to, the result lost.
 void run_on(ServerCore& core, Shard* shard, std::function<void(Shard&)> f) {
-  Shard* target = shard ? shard : &core.shard(0);
-  if (Shard::current() == target) {
-    f(*target);
-  } else if (!target->post(Task{nullptr, new std::function<void(Shard&)>(std::move(f))})) {
-    core.log("redis: fetch result dropped: shard queue full");
-  }
+  const ShardId target = shard ? shard->id() : ShardId{0};
+  (void)core.run_on(target, std::move(f), Submit::Answer, "redis: fetch result");
 }
 
 }  // namespace
@@ -596,7 +594,7 @@ void RedisAdapter::on_request(uint32_t index, const std::string& nsp_name, const
     }
     case RequestType::RemoteDisconnect: {
       const bool close = q.close;
-      auto op = [close](Shard& sh, Socket& s) { sh.socket_disconnect(s, close, "server namespace disconnect", true); };
+      auto op = [close](Shard& sh, Socket& s) { sh.socket_disconnect(s, close, CloseReason::ServerNamespaceDisconnect, true); };
       if (q.has_opts) {
         apply(core_, index, q.opts_rooms, q.opts_except, op);
       } else if (!q.sid.empty()) {
