@@ -39,7 +39,9 @@ class ServerCore;
 struct Conn;
 struct ShardNsp;
 struct PendingAck;
-class RedisAdapter;
+namespace cluster {
+class ClusterAdapter;
+}
 }  // namespace detail
 
 class Server;
@@ -185,7 +187,7 @@ class ServerSideAck {
   void operator()(Arg value) const { send(&value); }
 
  private:
-  friend class detail::RedisAdapter;
+  friend class detail::cluster::ClusterAdapter;
   void send(const Arg* value) const {
     if (reply_ && !done_->exchange(true)) reply_(value);
   }
@@ -310,7 +312,7 @@ class Namespace {
  private:
   friend class Broadcast;
   friend class detail::Shard;
-  friend class detail::RedisAdapter;
+  friend class detail::cluster::ClusterAdapter;
   ServerSideHandler server_side_handler(std::string_view event) const;  // empty if none
   uint64_t next_broadcast_ack_id();  // one id per broadcast with acks, as socket.io's nsp._ids
   Server* server_;

@@ -17,7 +17,9 @@
 namespace roomcast::detail {
 
 class Shard;
-class RedisAdapter;
+namespace cluster {
+class Adapter;
+}
 
 class ServerCore {
  public:
@@ -50,8 +52,11 @@ class ServerCore {
   // Runs f on every shard (the caller's inline). False if refused.
   bool on_every_shard(std::function<void(Shard&)> f);
 
-  // The Redis cluster adapter, or null when Config::redis_url is empty.
-  RedisAdapter* redis() { return redis_.get(); }
+  // The cluster side: a cluster::LocalAdapter unless Config::redis_url names a Redis.
+  cluster::Adapter& adapter() { return *adapter_; }
+  // Replaces the adapter before start() (tests join nodes over an in-process transport);
+  // the namespaces known so far are handed to the new one.
+  void set_adapter(std::unique_ptr<cluster::Adapter> adapter);
   // Lets the adapter follow which rooms exist on this node (a shard's new namespace state).
   void observe_rooms(ShardNsp& ns, uint32_t nsp_index);
 
@@ -67,7 +72,7 @@ class ServerCore {
   std::vector<int> listen_fds_;
   uint16_t port_ = 0;
   bool started_ = false;
-  std::unique_ptr<RedisAdapter> redis_;
+  std::unique_ptr<cluster::Adapter> adapter_;  // never null
 };
 
 }  // namespace roomcast::detail
