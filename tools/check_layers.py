@@ -36,7 +36,7 @@ LAYER_OF_PREFIX = [
 
 # Public headers: the value types every layer may use, and the API proper.
 PUBLIC_VALUE_HEADERS = {"roomcast/args.h", "roomcast/faults.h", "roomcast/config.h",
-                        "roomcast/engine_io.h"}
+                        "roomcast/engine_io.h", "roomcast/adapter.h"}
 
 BASE = {"api_values"}
 ALLOWED = {

@@ -15,7 +15,6 @@
 #include "cluster/cluster_adapter.h"
 #include "engine_test_support.h"
 #include "roomcast/server.h"
-#include "server/server_core.h"
 #include "stub_transport.h"
 #include "ws_test_client.h"
 
@@ -34,16 +33,18 @@ constexpr auto kRequestsTimeout = 600ms;
 // One server joined to the hub.
 struct Node {
   Node(StubHub& hub, std::string name, unsigned shards = 1) : name(std::move(name)) {
-    server = std::make_unique<roomcast::Server>(quiet_config(shards));
-    auto& nsp = server->of("/");
-    on_join(nsp);
-    auto transport = std::make_unique<StubTransport>(hub);
-    roomcast::detail::cluster::ClusterOptions options;
-    options.requests_timeout = kRequestsTimeout;
-    auto adapter = std::make_unique<roomcast::detail::cluster::ClusterAdapter>(server->core(), std::move(transport),
-                                                                               options);
-    cluster = adapter.get();
-    server->core().set_adapter(std::move(adapter));
+    roomcast::Config cfg = quiet_config(shards);
+    // What roomcast::redis::adapter() builds, with the stub in place of Redis.
+    cfg.adapter.make = [this, &hub](roomcast::detail::ServerCore& core) {
+      roomcast::detail::cluster::ClusterOptions options;
+      options.requests_timeout = kRequestsTimeout;
+      auto adapter = std::make_unique<roomcast::detail::cluster::ClusterAdapter>(
+          core, std::make_unique<StubTransport>(hub), options);
+      cluster = adapter.get();
+      return adapter;
+    };
+    server = std::make_unique<roomcast::Server>(cfg);
+    on_join(server->of("/"));
     server->start();
   }
   ~Node() { leave(); }
@@ -138,7 +139,7 @@ TEST_F(EngineCluster, BroadcastReachesTheRoomOnOtherNodesOnly) {
   EXPECT_TRUE(eventually([&] { return c.cluster->counters().skipped.get() >= 1; }));
   EXPECT_TRUE(eventually([&] { return b.cluster->counters().delivered.get() == 1; }));
   EXPECT_EQ(c.cluster->counters().delivered.get(), 0u);
-  EXPECT_GE(a.server->stats().redis_published, 1u);
+  EXPECT_GE(a.server->stats().adapter.published, 1u);
 
   // To everyone: every node delivers, the sender's own copy is not delivered twice.
   a.client();
@@ -192,7 +193,7 @@ TEST_F(EngineCluster, FetchSocketsCollectsEveryNode) {
   }
   EXPECT_EQ(remote, 2u);
   EXPECT_GE(b.cluster->counters().requests_answered.get(), 1u);
-  EXPECT_EQ(a.server->stats().redis_requests_timed_out, 0u);
+  EXPECT_EQ(a.server->stats().adapter.requests_timed_out, 0u);
 }
 
 TEST_F(EngineCluster, ServerSideEmitCollectsOneAnswerPerNode) {
@@ -210,7 +211,7 @@ TEST_F(EngineCluster, ServerSideEmitCollectsOneAnswerPerNode) {
   EXPECT_FALSE(r.timed_out);
   EXPECT_EQ(r.answers, (std::vector<std::string>{"\"b41\"", "3"}));
   EXPECT_LT(r.took, kRequestsTimeout);
-  EXPECT_EQ(b.server->stats().redis_server_side_handled, 1u);
+  EXPECT_EQ(b.server->stats().adapter.server_side_handled, 1u);
 
   // Without an ack: handlers run, nothing is awaited.
   std::promise<std::string> got;
@@ -232,7 +233,7 @@ TEST_F(EngineCluster, ServerSideEmitTimesOutWithTheAnswersThatCame) {
   EXPECT_TRUE(r.timed_out);
   EXPECT_EQ(r.answers, std::vector<std::string>{"\"b\""});
   EXPECT_GE(r.took, kRequestsTimeout - 50ms);
-  EXPECT_EQ(a.server->stats().redis_requests_timed_out, 1u);
+  EXPECT_EQ(a.server->stats().adapter.requests_timed_out, 1u);
 }
 
 TEST_F(EngineCluster, BroadcastWithAcksCollectsClientsOfEveryNode) {

@@ -73,18 +73,19 @@ void ClusterAdapter::log(std::string_view line) { core_.log(options_.log_prefix 
 void ClusterAdapter::add_stats(Stats& s) const {
   const auto& t = transport_->counters();
   const auto& c = counters_;
-  s.redis_connected = transport_->connected();
-  s.redis_published = t.published.get();
-  s.redis_publish_dropped = t.publish_dropped.get();
-  s.redis_connection_losses = t.connection_losses.get();
-  s.redis_reconnects = t.reconnects.get();
-  s.redis_received = c.received.get();
-  s.redis_delivered = c.delivered.get();
-  s.redis_server_side_sent = c.server_side_sent.get();
-  s.redis_server_side_handled = c.server_side_handled.get();
-  s.redis_server_side_refused = c.server_side_refused.get();
-  s.redis_requests_answered = c.requests_answered.get();
-  s.redis_requests_timed_out = c.requests_timed_out.get();
+  AdapterStats& a = s.adapter;
+  a.connected = transport_->connected();
+  a.published = t.published.get();
+  a.publish_dropped = t.publish_dropped.get();
+  a.connection_losses = t.connection_losses.get();
+  a.reconnects = t.reconnects.get();
+  a.received = c.received.get();
+  a.delivered = c.delivered.get();
+  a.server_side_sent = c.server_side_sent.get();
+  a.server_side_handled = c.server_side_handled.get();
+  a.server_side_refused = c.server_side_refused.get();
+  a.requests_answered = c.requests_answered.get();
+  a.requests_timed_out = c.requests_timed_out.get();
 }
 
 void ClusterAdapter::watch_namespace(uint32_t index, std::string name) {

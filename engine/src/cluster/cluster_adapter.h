@@ -56,7 +56,7 @@ struct ClusterOptions {
   std::string prefix = "socket.io";  // the channels' prefix: the Node adapter's `key` option
   // How long a request to the other nodes waits for their answers (Node's requestsTimeout).
   std::chrono::milliseconds requests_timeout{5000};
-  std::string log_prefix = "cluster: ";  // before each log line
+  std::string log_prefix = "cluster: ";  // before each log line, the transport's too
 };
 
 class ClusterAdapter final : public Adapter, private TransportListener {
@@ -150,7 +150,7 @@ class ClusterAdapter final : public Adapter, private TransportListener {
   void publish_request(std::string_view nsp, std::string payload);
   void answer_server_side(const ServerSideCallback& cb, bool timed_out, std::string answers,
                           std::vector<std::string> attachments);
-  void log(std::string_view line);
+  void log(std::string_view line) override;
 
   ServerCore& core_;
   std::unique_ptr<Transport> transport_;

@@ -37,6 +37,8 @@ class TransportListener {
   // is past its deadline (everything when stopping). Returns the milliseconds until the
   // next deadline, so that the transport wakes in time; at most `max_wait_ms`.
   virtual int64_t on_tick(bool stopping, int64_t max_wait_ms) = 0;
+  // A line for the server's log (connection lost, messages dropped...).
+  virtual void log(std::string_view line) = 0;
 };
 
 // A publish/subscribe connection to the other nodes. Messages of one publisher arrive in

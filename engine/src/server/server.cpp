@@ -7,9 +7,8 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "cluster/cluster_adapter.h"
 #include "cluster/local_adapter.h"
-#include "cluster/redis/pubsub_transport.h"
+#include "rooms/room_presence.h"
 #include "server/server_core.h"
 #include "loop/shard.h"
 
@@ -28,27 +27,8 @@ ServerCore::ServerCore(Server& server, Config config)
     throw std::invalid_argument("io_uring_entries must be a power of two, at least 8");
   if (config_.path.empty() || config_.path.front() != '/') config_.path.insert(0, "/");
   if (config_.path.back() != '/') config_.path.push_back('/');
-  if (!config_.redis_url.empty()) {
-    auto ep = parse_redis_url(config_.redis_url);
-    if (!ep) throw std::invalid_argument(std::string("bad redis URL: ").append(config_.redis_url));
-    auto transport = std::make_unique<cluster::RedisPubSubTransport>(
-        std::move(*ep), config_.redis_max_queue, config_.redis_max_queue_bytes,
-        [this](std::string_view line) { log("redis: " + std::string(line)); });
-    cluster::ClusterOptions options;
-    options.prefix = config_.redis_prefix;
-    options.log_prefix = "redis: ";
-    adapter_ = std::make_unique<cluster::ClusterAdapter>(*this, std::move(transport), std::move(options));
-  } else {
-    adapter_ = std::make_unique<cluster::LocalAdapter>();
-  }
-}
-
-void ServerCore::set_adapter(std::unique_ptr<cluster::Adapter> adapter) {
-  if (started_) throw std::logic_error("set_adapter after start");
-  std::lock_guard lock(nsp_mu_);
-  adapter_ = std::move(adapter);
-  // A namespace's index is its place in the table.
-  for (size_t i = 0; i < namespaces_.size(); ++i) adapter_->watch_namespace(uint32_t(i), namespaces_[i]->name());
+  if (config_.adapter) adapter_ = config_.adapter.make(*this);
+  if (!adapter_) adapter_ = std::make_unique<cluster::LocalAdapter>();
 }
 
 ServerCore::~ServerCore() {

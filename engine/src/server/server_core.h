@@ -52,11 +52,8 @@ class ServerCore {
   // Runs f on every shard (the caller's inline). False if refused.
   bool on_every_shard(std::function<void(Shard&)> f);
 
-  // The cluster side: a cluster::LocalAdapter unless Config::redis_url names a Redis.
+  // The cluster side: built by Config::adapter, else a cluster::LocalAdapter.
   cluster::Adapter& adapter() { return *adapter_; }
-  // Replaces the adapter before start() (tests join nodes over an in-process transport);
-  // the namespaces known so far are handed to the new one.
-  void set_adapter(std::unique_ptr<cluster::Adapter> adapter);
   // Lets the adapter follow which rooms exist on this node (a shard's new namespace state).
   void observe_rooms(ShardNsp& ns, uint32_t nsp_index);
 

@@ -35,9 +35,8 @@ std::string_view str_of(const redisReply* r) {
 
 }  // namespace
 
-RedisPubSubTransport::RedisPubSubTransport(RedisEndpoint endpoint, size_t max_queue, size_t max_queue_bytes,
-                                           std::function<void(std::string_view)> log)
-    : endpoint_(std::move(endpoint)), max_queue_(max_queue), max_queue_bytes_(max_queue_bytes), log_(std::move(log)) {
+RedisPubSubTransport::RedisPubSubTransport(RedisEndpoint endpoint, size_t max_queue, size_t max_queue_bytes)
+    : endpoint_(std::move(endpoint)), max_queue_(max_queue), max_queue_bytes_(max_queue_bytes) {
   wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 }
 

@@ -30,10 +30,8 @@ class RedisPubSubTransport final : public Transport {
  public:
   static constexpr const char* kDropPolicy = "drop-newest";
 
-  // `log` gets one line per event worth telling (connection lost, drops), from the
-  // transport thread.
-  RedisPubSubTransport(RedisEndpoint endpoint, size_t max_queue, size_t max_queue_bytes,
-                       std::function<void(std::string_view)> log);
+  // Events worth telling (connection lost, drops) go to the listener's log.
+  RedisPubSubTransport(RedisEndpoint endpoint, size_t max_queue, size_t max_queue_bytes);
   ~RedisPubSubTransport() override;
   RedisPubSubTransport(const RedisPubSubTransport&) = delete;
   RedisPubSubTransport& operator=(const RedisPubSubTransport&) = delete;
@@ -70,12 +68,11 @@ class RedisPubSubTransport final : public Transport {
   void run_jobs();
   void wake();
   void wait_backoff(int ms);
-  void log(std::string_view line) { log_(line); }
+  void log(std::string_view line) { listener_->log(line); }
 
   RedisEndpoint endpoint_;
   size_t max_queue_;
   size_t max_queue_bytes_;
-  std::function<void(std::string_view)> log_;
   TransportCounters counters_;
   TransportListener* listener_ = nullptr;
 
