@@ -23,6 +23,8 @@ import sys
 
 # Layer of a path under engine/src, by the longest matching prefix.
 LAYER_OF_PREFIX = [
+    # The adapter interface is the one file of cluster/ that socketio/ calls.
+    ("cluster/adapter.h", "cluster_api"),
     ("cluster/wire/", "cluster_codec"),
     ("cluster/redis/redis_url.", "cluster_codec"),
     ("util/", "util"),
@@ -38,7 +40,7 @@ LAYER_OF_PREFIX = [
 
 # Public headers: the value types every layer may use, and the API proper.
 PUBLIC_VALUE_HEADERS = {"roomcast/args.h", "roomcast/faults.h", "roomcast/config.h",
-                        "roomcast/engine_io.h"}
+                        "roomcast/engine_io.h", "roomcast/adapter.h"}
 
 BASE = {"api_values"}
 ALLOWED = {
@@ -48,14 +50,16 @@ ALLOWED = {
     "proto": BASE | {"util", "proto"},
     "rooms": BASE | {"util", "rooms"},
     "cluster_codec": BASE | {"util", "proto", "cluster_codec"},
+    "cluster_api": BASE | {"api"},
     "uring": BASE | {"util", "uring"},
     "loop": BASE | {"util", "proto", "rooms", "uring", "loop"},
     "engineio": BASE | {"util", "proto", "rooms", "uring", "loop", "engineio"},
-    "socketio": BASE | {"util", "proto", "rooms", "uring", "loop", "engineio", "socketio", "api"},
+    "socketio": BASE | {"util", "proto", "rooms", "uring", "loop", "engineio", "socketio", "cluster_api",
+                 "api"},
     "cluster": BASE | {"util", "proto", "rooms", "cluster_codec", "uring", "loop", "engineio",
-                       "socketio", "cluster", "api"},
+                       "socketio", "cluster_api", "cluster", "api"},
     "server": BASE | {"util", "proto", "rooms", "cluster_codec", "uring", "loop", "engineio",
-                      "socketio", "cluster", "server", "api"},
+                      "socketio", "cluster_api", "cluster", "server", "api"},
     # Outside the engine.
     "app": BASE | {"api"},                                  # roomcastd, examples
     "bench_harness": BASE | {"util", "proto", "uring"},     # the load generator

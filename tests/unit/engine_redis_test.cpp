@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "engine_test_support.h"
+#include "roomcast/redis.h"
 #include "roomcast/server.h"
 #include "ws_test_client.h"
 
@@ -39,20 +40,18 @@ struct DeadPort {
 
 roomcast::Config config_for(uint16_t redis_port, size_t max_queue, size_t max_bytes = 1 << 20) {
   roomcast::Config cfg = quiet_config(2);
-  cfg.redis_url = "redis://127.0.0.1:" + std::to_string(redis_port);
-  cfg.redis_max_queue = max_queue;
-  cfg.redis_max_queue_bytes = max_bytes;
+  roomcast::redis::Options options;
+  options.max_queue = max_queue;
+  options.max_queue_bytes = max_bytes;
+  cfg.adapter = roomcast::redis::adapter("redis://127.0.0.1:" + std::to_string(redis_port), options);
   return cfg;
 }
 
 }  // namespace
 
 TEST(EngineRedis, BadUrlIsRefused) {
-  roomcast::Config cfg;
-  cfg.redis_url = "redis://user:pw@127.0.0.1:6379";
-  EXPECT_THROW(roomcast::Server{cfg}, std::invalid_argument);
-  cfg.redis_url = "redis://127.0.0.1:99999";
-  EXPECT_THROW(roomcast::Server{cfg}, std::invalid_argument);
+  EXPECT_THROW(roomcast::redis::adapter("redis://user:pw@127.0.0.1:6379"), std::invalid_argument);
+  EXPECT_THROW(roomcast::redis::adapter("redis://127.0.0.1:99999"), std::invalid_argument);
 }
 
 TEST(EngineRedis, OutgoingQueueDropsNewestAtItsBound) {
@@ -62,9 +61,9 @@ TEST(EngineRedis, OutgoingQueueDropsNewestAtItsBound) {
   server.start();
   for (int i = 0; i < 20; ++i) EXPECT_TRUE(nsp.to("room").emit("m", i));  // local delivery still accepted
   const auto s = server.stats();
-  EXPECT_FALSE(s.redis_connected);
-  EXPECT_EQ(s.redis_published, 0u);
-  EXPECT_EQ(s.redis_publish_dropped, 12u);
+  EXPECT_FALSE(s.adapter.connected);
+  EXPECT_EQ(s.adapter.published, 0u);
+  EXPECT_EQ(s.adapter.publish_dropped, 12u);
   server.stop();
   server.wait();
 }
@@ -76,7 +75,7 @@ TEST(EngineRedis, OutgoingQueueBytesBound) {
   server.start();
   const std::string big(3000, 'x');  // ~3 kB of msgpack each: three fit in 10,000 bytes
   for (int i = 0; i < 5; ++i) EXPECT_TRUE(nsp.emit("m", big));
-  EXPECT_EQ(server.stats().redis_publish_dropped, 2u);
+  EXPECT_EQ(server.stats().adapter.publish_dropped, 2u);
   server.stop();
   server.wait();
 }
@@ -108,9 +107,9 @@ TEST(EngineRedis, LocalDeliveryWithoutRedis) {
   }
   // The handler publishes to Redis after the local fan-out, so the count may trail the
   // deliveries a little: wait (bounded) for it, then check it is exactly 6 (bound 4, 10 sent).
-  for (int i = 0; i < 200 && server.stats().redis_publish_dropped < 6; ++i)
+  for (int i = 0; i < 200 && server.stats().adapter.publish_dropped < 6; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  EXPECT_EQ(server.stats().redis_publish_dropped, 6u);
+  EXPECT_EQ(server.stats().adapter.publish_dropped, 6u);
   server.stop();
   server.wait();
 }
@@ -197,7 +196,7 @@ TEST(EngineRedis, BroadcastWithAckWhileRedisIsAway) {
   // The server-side request counters are in the stats.
   EXPECT_TRUE(nsp.server_side_emit("ping", 1));
   const auto st = server.stats();
-  EXPECT_EQ(st.redis_server_side_sent, 1u);
+  EXPECT_EQ(st.adapter.server_side_sent, 1u);
   EXPECT_EQ(st.broadcast_acks, 1u);
   EXPECT_EQ(st.broadcast_ack_timeouts, 1u);
   server.stop();

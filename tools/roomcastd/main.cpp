@@ -9,6 +9,7 @@
 #include "admin_http.h"
 #include "demo_app.h"
 #include "demo_page.h"
+#include "roomcast/redis.h"
 #include "roomcast/server.h"
 #include "roomcast/version.h"
 
@@ -19,6 +20,7 @@ int main(int argc, char** argv) {
   uint16_t admin_port = 0;
   std::string admin_address = "127.0.0.1";
   std::string demo_bundle;
+  std::string redis_url;
 
   CLI::App app{"roomcastd: a Socket.IO v5 server on sharded io_uring loops, serving the demo app"};
   app.add_option("--address", cfg.address, "listen address (IPv4 or IPv6 literal)")->capture_default_str();
@@ -42,7 +44,7 @@ int main(int argc, char** argv) {
   app.add_option("--max-payload", cfg.max_payload, "largest incoming message, bytes")->capture_default_str();
   app.add_option("--max-send-queue", cfg.max_send_queue_bytes, "bytes queued per connection before 'slow consumer'")->capture_default_str();
   app.add_option("--max-connections-per-shard", cfg.max_connections_per_shard, "connections per shard (fixed-file table size)")->capture_default_str();
-  app.add_option("--redis", cfg.redis_url, "join a Socket.IO cluster over Redis (redis://host:port), as a peer of Node's @socket.io/redis-adapter");
+  app.add_option("--redis", redis_url, "join a Socket.IO cluster over Redis (redis://host:port), as a peer of Node's @socket.io/redis-adapter");
   app.add_option("--shutdown-timeout", cfg.shutdown_timeout_ms,
                  "on SIGTERM/SIGINT: time to flush queued messages before cutting clients, ms")->capture_default_str();
   app.add_option("--max-connections", cfg.max_connections, "connections in all (0 = per-shard bound only); beyond: HTTP 503")->capture_default_str();
@@ -59,6 +61,14 @@ int main(int argc, char** argv) {
   if (!demo_bundle.empty()) {
     try {
       roomcastd::add_demo_page(cfg, demo_bundle);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "roomcastd: %s\n", e.what());
+      return 2;
+    }
+  }
+  if (!redis_url.empty()) {
+    try {
+      cfg.adapter = roomcast::redis::adapter(redis_url);
     } catch (const std::exception& e) {
       std::fprintf(stderr, "roomcastd: %s\n", e.what());
       return 2;

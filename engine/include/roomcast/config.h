@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "roomcast/adapter.h"
 #include "roomcast/engine_io.h"
 
 namespace roomcast {
@@ -65,13 +66,10 @@ struct Config {
   uint32_t close_linger_ms = 1000;
   size_t close_linger_bytes = 2u << 20;  // a whole message of up to twice max_payload drains
 
-  // Join a cluster of Socket.IO servers over Redis pub/sub ("redis://127.0.0.1:6379"), wire-
-  // compatible with Node's @socket.io/redis-adapter 8.x and @socket.io/redis-emitter.
-  // Empty: standalone, nothing connects.
-  std::string redis_url;
-  std::string redis_prefix = "socket.io";  // the adapter's `key` option
-  size_t redis_max_queue = 1 << 16;        // messages waiting for Redis; beyond: newest dropped
-  size_t redis_max_queue_bytes = 64 << 20; // ...and their bytes; same policy
+  // Join a cluster of Socket.IO servers, e.g. over Redis pub/sub, wire-compatible with Node's
+  // @socket.io/redis-adapter 8.x: roomcast::redis::adapter("redis://127.0.0.1:6379")
+  // (roomcast/redis.h). Empty: standalone, nothing connects.
+  AdapterFactory adapter;
 
   // Per-stage broadcast timing (Server::latency_profile_json); can also be toggled at run time.
   bool profile_broadcasts = false;

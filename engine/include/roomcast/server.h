@@ -39,7 +39,9 @@ class ServerCore;
 struct Conn;
 struct ShardNsp;
 struct PendingAck;
-class RedisAdapter;
+namespace cluster {
+class ClusterAdapter;
+}
 }  // namespace detail
 
 class Server;
@@ -73,6 +75,22 @@ struct SocketInfo {
   bool remote = false;  // on another node of the Redis cluster (shard is then meaningless)
 };
 
+// The cluster adapter's counters (Config::adapter, e.g. Redis pub/sub).
+struct AdapterStats {
+  bool connected = false;          // to the other nodes (e.g. to Redis)
+  uint64_t published = 0;          // messages handed to the other nodes
+  uint64_t publish_dropped = 0;    // outgoing queue full ("drop-newest") or lost in an outage
+  uint64_t received = 0;           // broadcast messages from other nodes
+  uint64_t delivered = 0;          // ...of which handed to the local fan-out
+  uint64_t connection_losses = 0;
+  uint64_t reconnects = 0;
+  uint64_t server_side_sent = 0;      // serverSideEmit requests written (with or without ack)
+  uint64_t server_side_handled = 0;   // serverSideEmit from other nodes given to a handler
+  uint64_t server_side_refused = 0;   // with ack, over the bound of waiting calls
+  uint64_t requests_answered = 0;     // answers sent to other nodes' requests
+  uint64_t requests_timed_out = 0;    // our cluster requests that ended without every answer
+};
+
 // Counters, summed over shards.
 struct Stats {
   uint64_t connections = 0;            // open Engine.IO connections now
@@ -96,19 +114,7 @@ struct Stats {
   uint64_t tasks_refused = 0;
   uint64_t handler_exceptions = 0;
   uint64_t frames_dropped = 0;         // a shard had max_frames_per_shard frames queued
-  // Redis cluster adapter (Config::redis_url); all zero without it.
-  bool redis_connected = false;
-  uint64_t redis_published = 0;          // broadcasts written to Redis
-  uint64_t redis_publish_dropped = 0;    // outgoing queue full ("drop-newest") or lost in an outage
-  uint64_t redis_received = 0;           // broadcast messages read from Redis
-  uint64_t redis_delivered = 0;          // ...of which handed to the local fan-out
-  uint64_t redis_connection_losses = 0;
-  uint64_t redis_reconnects = 0;
-  uint64_t redis_server_side_sent = 0;      // serverSideEmit requests written (with or without ack)
-  uint64_t redis_server_side_handled = 0;   // serverSideEmit from other nodes given to a handler
-  uint64_t redis_server_side_refused = 0;   // with ack, over the bound of waiting calls
-  uint64_t redis_requests_answered = 0;     // answers sent to other nodes' requests
-  uint64_t redis_requests_timed_out = 0;    // our cluster requests that ended without every answer
+  AdapterStats adapter;                // the cluster (Config::adapter); all zero without one
   // Broadcast::emit_with_ack, and the same requests from other nodes of the cluster.
   uint64_t broadcast_acks = 0;              // started
   uint64_t broadcast_ack_timeouts = 0;      // ended without every answer (timeout or member left)
@@ -191,7 +197,7 @@ class ServerSideAck {
   void operator()(Arg value) const { send(&value); }
 
  private:
-  friend class detail::RedisAdapter;
+  friend class detail::cluster::ClusterAdapter;
   void send(const Arg* value) const {
     if (reply_ && !done_->exchange(true)) reply_(value);
   }
@@ -290,13 +296,13 @@ class Namespace {
   // never sent to clients, never to this node itself.
   //   nsp.on_server_side("ping", [](const Args& a, ServerSideAck ack) { if (ack) ack("pong"); });
   //   nsp.server_side_emit("ping", 1);
-  // Handlers run on the Redis adapter thread, one at a time, never on a shard: a slow
+  // Handlers run on the cluster adapter's thread, one at a time, never on a shard: a slow
   // handler delays this node's cluster traffic but not its clients. Any thread, any time.
   Namespace& on_server_side(std::string event, ServerSideHandler h);
-  // Sends `event` to the other nodes' handlers. Without Config::redis_url there are no other
+  // Sends `event` to the other nodes' handlers. Without Config::adapter there are no other
   // nodes and nothing happens. False if the name is reserved (connect, connect_error,
   // disconnect, disconnecting, newListener, removeListener), an argument is not valid JSON,
-  // or the outgoing Redis queue is full.
+  // or the adapter's outgoing queue is full.
   template <class... A>
   bool server_side_emit(std::string_view event, A&&... args) {
     Arg list[] = {Arg(std::forward<A>(args))..., Arg(RawJson{})};
@@ -316,7 +322,7 @@ class Namespace {
  private:
   friend class Broadcast;
   friend class detail::Shard;
-  friend class detail::RedisAdapter;
+  friend class detail::cluster::ClusterAdapter;
   ServerSideHandler server_side_handler(std::string_view event) const;  // empty if none
   uint64_t next_broadcast_ack_id();  // one id per broadcast with acks, as socket.io's nsp._ids
   Server* server_;

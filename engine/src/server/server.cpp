@@ -8,7 +8,8 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "cluster/redis/redis_adapter.h"
+#include "cluster/local_adapter.h"
+#include "rooms/room_presence.h"
 #include "server/server_core.h"
 #include "loop/shard.h"
 
@@ -27,12 +28,8 @@ ServerCore::ServerCore(Server& server, Config config)
     throw std::invalid_argument("io_uring_entries must be a power of two, at least 8");
   if (config_.path.empty() || config_.path.front() != '/') config_.path.insert(0, "/");
   if (config_.path.back() != '/') config_.path.push_back('/');
-  if (!config_.redis_url.empty()) {
-    auto ep = parse_redis_url(config_.redis_url);
-    if (!ep) throw std::invalid_argument(std::string("bad redis URL: ").append(config_.redis_url));
-    redis_ = std::make_unique<RedisAdapter>(*this, std::move(*ep), config_.redis_prefix, config_.redis_max_queue,
-                                            config_.redis_max_queue_bytes);
-  }
+  if (config_.adapter) adapter_ = config_.adapter.make(*this);
+  if (!adapter_) adapter_ = std::make_unique<cluster::LocalAdapter>();
 }
 
 ServerCore::~ServerCore() {
@@ -55,7 +52,7 @@ Namespace& ServerCore::of(std::string_view name) {
   for (auto& ns : namespaces_)
     if (ns->name() == n) return *ns;
   namespaces_.push_back(std::make_unique<Namespace>(&server_, n, uint32_t(namespaces_.size())));
-  if (redis_) redis_->watch_namespace(uint32_t(namespaces_.size() - 1), n);
+  adapter_->watch_namespace(uint32_t(namespaces_.size() - 1), n);
   return *namespaces_.back();
 }
 
@@ -67,7 +64,7 @@ Namespace* ServerCore::find_or_create(std::string_view name) {
   for (auto& [match, setup] : matchers_) {
     if (match(name)) {
       namespaces_.push_back(std::make_unique<Namespace>(&server_, std::string(name), uint32_t(namespaces_.size())));
-      if (redis_) redis_->watch_namespace(uint32_t(namespaces_.size() - 1), std::string(name));
+      adapter_->watch_namespace(uint32_t(namespaces_.size() - 1), std::string(name));
       setup(*namespaces_.back());
       return namespaces_.back().get();
     }
@@ -132,18 +129,19 @@ void ServerCore::start() {
   started_ = true;
   for (unsigned i = 0; i < config_.shards; ++i)
     threads_.emplace_back([this, i] { shards_[i]->run(); });
-  if (redis_) redis_->start();
+  adapter_->start();
 }
 
 void ServerCore::stop() {
   // The adapter first: it hands work to shards, which must still be there to take it.
-  if (redis_) redis_->stop();
+  adapter_->stop();
   for (auto& s : shards_) s->request_stop();
 }
 
 void ServerCore::observe_rooms(ShardNsp& ns, uint32_t nsp_index) {
-  if (!redis_) return;
-  ns.rooms.set_presence_observer([p = &redis_->presence(), nsp_index](std::string_view name, bool present) {
+  RoomPresence* presence = adapter_->presence();
+  if (!presence) return;
+  ns.rooms.set_presence_observer([p = presence, nsp_index](std::string_view name, bool present) {
     p->set(nsp_index, name, present);
   });
 }
@@ -285,21 +283,7 @@ Stats Server::stats() const {
   s.broadcast_acks = core_->broadcast_acks.started.load(std::memory_order_relaxed);
   s.broadcast_ack_timeouts = core_->broadcast_acks.timed_out.load(std::memory_order_relaxed);
   s.broadcast_acks_refused = core_->broadcast_acks.refused.load(std::memory_order_relaxed);
-  if (auto* r = core_->redis()) {
-    const auto& c = r->counters();
-    s.redis_connected = r->connected();
-    s.redis_published = c.published.get();
-    s.redis_publish_dropped = c.publish_dropped.get();
-    s.redis_received = c.received.get();
-    s.redis_delivered = c.delivered.get();
-    s.redis_connection_losses = c.connection_losses.get();
-    s.redis_reconnects = c.reconnects.get();
-    s.redis_server_side_sent = c.server_side_sent.get();
-    s.redis_server_side_handled = c.server_side_handled.get();
-    s.redis_server_side_refused = c.server_side_refused.get();
-    s.redis_requests_answered = c.requests_answered.get();
-    s.redis_requests_timed_out = c.requests_timed_out.get();
-  }
+  core_->adapter().add_stats(s);
   return s;
 }
 

@@ -18,7 +18,9 @@
 
 namespace roomcast::detail {
 
-class RedisAdapter;
+namespace cluster {
+class Adapter;
+}
 
 // How ServerCore::submit_to meets the target shard's queue bound (Config::max_shard_queue).
 enum class Submit : uint8_t {
@@ -89,8 +91,8 @@ class ServerCore {
   }
   std::atomic<uint64_t> tasks_refused{0};  // submit_to refusals, any thread (Stats::tasks_refused)
 
-  // The Redis cluster adapter, or null when Config::redis_url is empty.
-  RedisAdapter* redis() { return redis_.get(); }
+  // The cluster side: built by Config::adapter, else a cluster::LocalAdapter.
+  cluster::Adapter& adapter() { return *adapter_; }
   // Lets the adapter follow which rooms exist on this node (a shard's new namespace state).
   void observe_rooms(ShardNsp& ns, uint32_t nsp_index);
 
@@ -108,7 +110,7 @@ class ServerCore {
   bool started_ = false;
   std::atomic<int64_t> refusal_logged_ms_{INT64_MIN / 2};  // task_refused's rate limit
   void task_refused(ShardId to, std::string_view what);
-  std::unique_ptr<RedisAdapter> redis_;
+  std::unique_ptr<cluster::Adapter> adapter_;  // never null
 };
 
 }  // namespace roomcast::detail

@@ -1,7 +1,7 @@
 #include "socketio/broadcast_ack.h"
 
 #include "util/guarded.h"
-#include "cluster/redis/redis_adapter.h"
+#include "cluster/adapter.h"
 #include "server/server_core.h"
 #include "loop/shard.h"
 #include "proto/sio/wire_encode.h"
@@ -168,13 +168,14 @@ bool Broadcast::emit_with_ack(std::string_view event, std::span<const Arg> args,
   if (!detail::reserve_broadcast_ack(core)) return false;
   Shard* here = Shard::current();
   Shard& home = here && &here->core() == &core ? *here : core.shard(0);
-  auto* redis = core.redis();
+  auto& adapter = core.adapter();
   auto group = std::make_shared<detail::BroadcastAckGroup>(core, home, std::make_unique<CollectSink>(core, std::move(cb)),
-                                                           core.shard_count(), redis != nullptr);
+                                                           core.shard_count(), adapter.cluster_wide());
   const uint64_t id = nsp_->next_broadcast_ack_id();
   detail::SharedFrame* frame = detail::encode_event(nsp_->name(), event, args, id, core.shard_count());
   if (!detail::fan_out_with_ack(core, nsp_->index_, frame, id, rooms_, except_, timeout, group)) return false;
-  if (redis) redis->broadcast_with_ack(nsp_->name(), event, args, rooms_, except_, timeout, std::move(group));
+  if (adapter.cluster_wide())
+    adapter.broadcast_with_ack(nsp_->name(), event, args, rooms_, except_, timeout, std::move(group));
   return true;
 }
 

@@ -8,7 +8,7 @@
 //
 // Every member ends exactly once: it answers, its ack times out on its shard, or it leaves
 // (disconnect) first. So the group knows when the local part is over without a timer of
-// its own; the cluster part (RedisAdapter) has its deadline on the adapter thread.
+// its own; the cluster part (cluster::Adapter) has its deadline on the adapter thread.
 #pragma once
 #include <atomic>
 #include <chrono>

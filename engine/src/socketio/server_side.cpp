@@ -1,8 +1,8 @@
 // Namespace's server-side events: the public face of serverSideEmit. The cluster traffic
-// itself is the Redis adapter's (redis_adapter.cpp).
+// itself is the cluster adapter's (cluster/cluster_adapter.cpp).
 #include <array>
 
-#include "cluster/redis/redis_adapter.h"
+#include "cluster/adapter.h"
 #include "roomcast/server.h"
 #include "server/server_core.h"
 
@@ -35,17 +35,13 @@ ServerSideHandler Namespace::server_side_handler(std::string_view event) const {
 
 bool Namespace::server_side_emit_args(std::string_view event, std::span<const Arg> args) {
   if (reserved(event)) return false;
-  auto* redis = server_->core().redis();
-  return !redis || redis->server_side_emit(name_, event, args, nullptr);
+  return server_->core().adapter().server_side_emit(name_, event, args, nullptr);
 }
 
 bool Namespace::server_side_emit_with_ack(std::string_view event, std::span<const Arg> args, ServerSideCallback cb) {
   if (!cb) return server_side_emit_args(event, args);
   if (reserved(event)) return false;
-  if (auto* redis = server_->core().redis()) return redis->server_side_emit(name_, event, args, std::move(cb));
-  // No cluster: nobody to wait for, as Node's Redis adapter answers when it is alone.
-  cb(false, Args{});
-  return true;
+  return server_->core().adapter().server_side_emit(name_, event, args, std::move(cb));
 }
 
 }  // namespace roomcast

@@ -4,7 +4,7 @@
 #include <mutex>
 
 #include "proto/http/http_request.h"
-#include "cluster/redis/redis_adapter.h"
+#include "cluster/adapter.h"
 #include "server/server_core.h"
 #include "loop/shard.h"
 #include "proto/sio/wire_encode.h"
@@ -150,7 +150,7 @@ bool Broadcast::emit_args(std::string_view event, std::span<const Arg> args) con
   SharedFrame* frame = detail::encode_event(nsp_->name(), event, args, std::nullopt, core.shard_count());
   const int64_t t_encoded = profile ? detail::mono_ns() : 0;
   if (!core.dispatch(nsp_->index_, frame, rooms_, except_, t_emit, t_encoded, is_volatile_)) return false;
-  if (auto* redis = core.redis()) redis->publish_broadcast(nsp_->name(), event, args, rooms_, except_);
+  core.adapter().broadcast(nsp_->name(), event, args, rooms_, except_);
   return true;
 }
 
@@ -159,7 +159,7 @@ void Broadcast::sockets_join(std::string_view room) const {
   nsp_->server().core().on_every_shard([idx, rooms = rooms_, except = except_, r = std::string(room)](Shard& sh) {
     sh.for_each_selected(idx, rooms, except, [&](Socket& s) { sh.socket_join(s, r); });
   });
-  if (auto* redis = nsp_->server().core().redis()) redis->publish_rooms_op(nsp_->name(), true, rooms_, except_, room);
+  nsp_->server().core().adapter().rooms_op(nsp_->name(), true, rooms_, except_, room);
 }
 
 void Broadcast::sockets_leave(std::string_view room) const {
@@ -167,7 +167,7 @@ void Broadcast::sockets_leave(std::string_view room) const {
   nsp_->server().core().on_every_shard([idx, rooms = rooms_, except = except_, r = std::string(room)](Shard& sh) {
     sh.for_each_selected(idx, rooms, except, [&](Socket& s) { sh.socket_leave(s, r); });
   });
-  if (auto* redis = nsp_->server().core().redis()) redis->publish_rooms_op(nsp_->name(), false, rooms_, except_, room);
+  nsp_->server().core().adapter().rooms_op(nsp_->name(), false, rooms_, except_, room);
 }
 
 void Broadcast::disconnect_sockets(bool close_connection) const {
@@ -177,7 +177,7 @@ void Broadcast::disconnect_sockets(bool close_connection) const {
       sh.socket_disconnect(s, close_connection, detail::CloseReason::ServerNamespaceDisconnect, true);
     });
   });
-  if (auto* redis = nsp_->server().core().redis()) redis->publish_disconnect(nsp_->name(), rooms_, except_, close_connection);
+  nsp_->server().core().adapter().disconnect(nsp_->name(), rooms_, except_, close_connection);
 }
 
 namespace {
@@ -193,7 +193,7 @@ struct FetchState {
 void Broadcast::fetch_sockets(FetchCallback cb) const {
   auto& core = nsp_->server().core();
   // In a cluster, the local result then waits for the other nodes' answers.
-  if (auto* redis = core.redis()) cb = redis->cluster_fetch(nsp_->name(), rooms_, except_, std::move(cb));
+  cb = core.adapter().fetch(nsp_->name(), rooms_, except_, std::move(cb));
   auto st = std::make_shared<FetchState>();
   st->left = core.shard_count();
   st->cb = std::move(cb);

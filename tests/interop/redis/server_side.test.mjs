@@ -91,7 +91,7 @@ test("roomcastd's server_side_emit_with_ack collects Node's answer", async () =>
 test("roomcastd's server_side_emit_with_ack times out when a node does not answer; pending calls are bounded", async () => {
   // Node has no listener for "nobody": it never answers, and the adapter's 5 s timeout ends
   // each wait with what came (nothing). Meanwhile the table of waiting calls fills up to its
-  // bound (RedisAdapter::kMaxPendingServerSide = 1024): the call beyond it ends at once.
+  // bound (ClusterAdapter::kMaxPendingServerSide = 1024): the call beyond it ends at once.
   const BOUND = 1024;
   const ask = (n, ms) => new Promise((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`no ack within ${ms} ms`)), ms);

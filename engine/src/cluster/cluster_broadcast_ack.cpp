@@ -10,12 +10,14 @@
 #include <algorithm>
 #include <chrono>
 
+#include "cluster/cluster_adapter.h"
+#include "cluster/wire/adapter_protocol.h"
 #include "proto/msgpack/msgpack_codec.h"
-#include "cluster/redis/redis_adapter.h"
-#include "server/server_core.h"
 #include "proto/sio/wire_encode.h"
+#include "server/server_core.h"
+#include "socketio/broadcast_ack.h"
 
-namespace roomcast::detail {
+namespace roomcast::detail::cluster {
 
 namespace {
 
@@ -58,33 +60,35 @@ void end_cluster_part(const std::shared_ptr<BroadcastAckGroup>& group, bool miss
 
 }  // namespace
 
-void RedisAdapter::broadcast_with_ack(std::string_view nsp, std::string_view event, std::span<const Arg> args,
-                                      std::span<const std::string> rooms, std::span<const std::string> except,
-                                      std::chrono::milliseconds timeout, std::shared_ptr<BroadcastAckGroup> group) {
+void ClusterAdapter::broadcast_with_ack(std::string_view nsp, std::string_view event, std::span<const Arg> args,
+                                        std::span<const std::string> rooms, std::span<const std::string> except,
+                                        std::chrono::milliseconds timeout,
+                                        std::shared_ptr<BroadcastAckGroup> group) {
   const std::string id = uid_ + "~" + std::to_string(next_broadcast_ack_.fetch_add(1, std::memory_order_relaxed) + 1);
   std::string body;
   if (!adapter::encode_broadcast_ack_request(body, uid_, id, nsp, event, args, rooms, except, timeout.count())) {
     counters_.publish_refused.add();
     return end_cluster_part(group, true);
   }
-  std::string channel = adapter::request_channel(prefix_, nsp);
+  std::string channel = adapter::request_channel(options_.prefix, nsp);
   const int64_t deadline = now_ms() + timeout.count();
-  post_job([this, channel = std::move(channel), body = std::move(body), id, group, deadline]() mutable {
-    count_subscribers(channel, [this, channel, body = std::move(body), id, group, deadline](long long n) mutable {
-      if (n < 0) return end_cluster_part(group, true);  // Redis away: no node can answer
+  transport_->post([this, channel = std::move(channel), body = std::move(body), id, group, deadline]() mutable {
+    auto then = [this, channel, body = std::move(body), id, group, deadline](long long n) mutable {
+      if (n < 0) return end_cluster_part(group, true);  // unreachable: no node can answer
       if (n <= 1) return end_cluster_part(group, false);  // alone in the cluster
       // Registered before the request leaves, so that no answer can come first.
       auto it = broadcast_acks_.emplace(id, PendingBroadcastAck{group, uint64_t(n - 1), 0, 0, 0, deadline}).first;
-      if (!enqueue(channel, std::move(body))) {
+      if (!transport_->publish(channel, std::move(body))) {
         broadcast_acks_.erase(it);
         end_cluster_part(group, true);
       }
-    });
+    };
+    transport_->subscriber_count(channel, std::move(then));
   });
 }
 
 // True if `r` belongs to one of our broadcasts with acks (it is then consumed).
-bool RedisAdapter::on_broadcast_ack_answer(adapter::Response& r) {
+bool ClusterAdapter::on_broadcast_ack_answer(adapter::Response& r) {
   auto it = broadcast_acks_.find(r.request_id);
   if (it == broadcast_acks_.end()) return false;
   PendingBroadcastAck& p = it->second;
@@ -112,8 +116,8 @@ bool RedisAdapter::on_broadcast_ack_answer(adapter::Response& r) {
   return true;
 }
 
-void RedisAdapter::on_broadcast_request(uint32_t nsp_index, const std::string& nsp_name,
-                                        const std::string& response_channel, adapter::Request& q) {
+void ClusterAdapter::on_broadcast_request(uint32_t nsp_index, const std::string& nsp_name,
+                                          const std::string& response_channel, adapter::Request& q) {
   if (q.request_id.empty() || q.packet_result != adapter::DecodeResult::Ok) return counters_.malformed.add();
   if (q.packet.nsp != nsp_name) return counters_.skipped.add();
   auto args = Args::from_array(std::move(q.packet.args_json), 0, std::move(q.packet.attachments));
@@ -126,13 +130,14 @@ void RedisAdapter::on_broadcast_request(uint32_t nsp_index, const std::string& n
   auto sink = std::make_unique<ClusterAckSink>(
       [this, response_channel](std::string body) {
         counters_.requests_answered.add();
-        enqueue(response_channel, std::move(body));
+        transport_->publish(response_channel, std::move(body));
       },
       q.request_id);
   auto group = std::make_shared<BroadcastAckGroup>(core_, core_.shard(0), std::move(sink), core_.shard_count(), false);
-  const int64_t ms = q.timeout_ms > 0 ? std::min(q.timeout_ms, kMaxRemoteAckTimeoutMs) : int64_t(requests_timeout_ms_);
+  const int64_t ms =
+      q.timeout_ms > 0 ? std::min(q.timeout_ms, kMaxRemoteAckTimeoutMs) : int64_t(options_.requests_timeout.count());
   fan_out_with_ack(core_, nsp_index, frame, ack_id, q.opts_rooms, q.opts_except, std::chrono::milliseconds(ms),
                    std::move(group));
 }
 
-}  // namespace roomcast::detail
+}  // namespace roomcast::detail::cluster
