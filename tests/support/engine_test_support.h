@@ -3,7 +3,9 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <future>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -21,6 +23,27 @@ inline Config quiet_config(unsigned shards = 1) {
   cfg.log = [](std::string_view) {};
   return cfg;
 }
+
+// A server started on a free port for one test and stopped when it goes out of scope. The
+// configuration's port and log are overridden (port 0, quiet), shards default to 1. `setup`
+// registers namespaces and handlers (the API takes them only before start); "/" always exists.
+struct Running {
+  explicit Running(Config cfg, const std::function<void(Server&)>& setup = {}) {
+    cfg.port = 0;
+    if (!cfg.shards) cfg.shards = 1;
+    cfg.log = [](std::string_view) {};
+    server = std::make_unique<Server>(cfg);
+    server->of("/");
+    if (setup) setup(*server);
+    server->start();
+  }
+  ~Running() {
+    server->stop();
+    server->wait();
+  }
+  uint16_t port() const { return server->port(); }
+  std::unique_ptr<Server> server;
+};
 
 // The demo contract's join: `join(room, ack)` joins the room and acks "ok".
 inline void on_join(Namespace& nsp) {

@@ -155,25 +155,21 @@ std::vector<Case> cases() {
   return v;
 }
 
-struct Running {
-  // Handlers are registered in `setup`, before start: the API does not allow it later.
-  explicit Running(const std::function<void(roomcast::Server&)>& setup = {}) {
+// One shard (bystander and offender on the same shard: the harder case), the payload bound
+// the cases are written for, namespaces "/" and "/chat". Handlers are registered in `setup`,
+// before start: the API does not allow it later.
+struct Running : roomcast::testing::Running {
+  static roomcast::Config config() {
     roomcast::Config cfg;
-    cfg.port = 0;
-    cfg.shards = 1;  // bystander and offender on the same shard: the harder case
+    cfg.shards = 1;
     cfg.max_payload = kMaxPayload;
-    cfg.log = [](std::string_view) {};
-    server = std::make_unique<roomcast::Server>(cfg);
-    server->of("/");
-    server->of("/chat");
-    if (setup) setup(*server);
-    server->start();
+    return cfg;
   }
-  ~Running() {
-    server->stop();
-    server->wait();
-  }
-  std::unique_ptr<roomcast::Server> server;
+  explicit Running(const std::function<void(roomcast::Server&)>& setup = {})
+      : roomcast::testing::Running(config(), [&setup](roomcast::Server& s) {
+          s.of("/chat");
+          if (setup) setup(s);
+        }) {}
 };
 
 class BadInput : public ::testing::TestWithParam<Case> {};

@@ -17,10 +17,10 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <memory>
 #include <string>
 #include <thread>
 
+#include "engine_test_support.h"
 #include "polling_test_client.h"
 #include "roomcast/server.h"
 #include "ws_test_client.h"
@@ -29,6 +29,7 @@ using Clock = std::chrono::steady_clock;
 using roomcast::testing::http;
 using roomcast::testing::kBase;
 using roomcast::testing::Reply;
+using roomcast::testing::Running;
 using roomcast::testing::WsTestClient;
 
 namespace {
@@ -60,31 +61,20 @@ void expect_on_time(const char* what, Since base, Clock::time_point seen, int wa
   EXPECT_LE(lo, want + slack_ms()) << what << ": late";
 }
 
-struct Running {
-  Running() {
-    roomcast::Config cfg;
-    cfg.port = 0;
-    cfg.shards = 2;
-    cfg.ping_interval_ms = kInterval;
-    cfg.ping_timeout_ms = kTimeout;
-    cfg.connect_timeout_ms = kConnect;
-    cfg.log = [](std::string_view) {};
-    server = std::make_unique<roomcast::Server>(cfg);
-    server->of("/");
-    server->start();
-  }
-  ~Running() {
-    server->stop();
-    server->wait();
-  }
-  uint16_t port() const { return server->port(); }
-  std::unique_ptr<roomcast::Server> server;
-};
+// The protocol documents' test timings, on 2 shards.
+roomcast::Config timing_config() {
+  roomcast::Config cfg;
+  cfg.shards = 2;
+  cfg.ping_interval_ms = kInterval;
+  cfg.ping_timeout_ms = kTimeout;
+  cfg.connect_timeout_ms = kConnect;
+  return cfg;
+}
 
 }  // namespace
 
 TEST(HeartbeatTiming, WebSocketPingsPongsAndThePingTimeout) {
-  Running r;
+  Running r(timing_config());
   WsTestClient c;
   const auto t_req = Clock::now();
   ASSERT_TRUE(c.connect(r.port()).has_value());
@@ -109,7 +99,7 @@ TEST(HeartbeatTiming, WebSocketPingsPongsAndThePingTimeout) {
 }
 
 TEST(HeartbeatTiming, WebSocketConnectTimeout) {
-  Running r;
+  Running r(timing_config());
   WsTestClient c;
   const auto t_req = Clock::now();
   ASSERT_TRUE(c.connect(r.port()).has_value());
@@ -120,7 +110,7 @@ TEST(HeartbeatTiming, WebSocketConnectTimeout) {
 }
 
 TEST(HeartbeatTiming, PollingPingsPongsAndThePingTimeout) {
-  Running r;
+  Running r(timing_config());
   const auto t_req = Clock::now();
   Reply h = http(r.port(), "GET", kBase);
   const auto t_open = Clock::now();
@@ -156,7 +146,7 @@ TEST(HeartbeatTiming, PollingPingsPongsAndThePingTimeout) {
 }
 
 TEST(HeartbeatTiming, PollingConnectTimeout) {
-  Running r;
+  Running r(timing_config());
   const auto t_req = Clock::now();
   Reply h = http(r.port(), "GET", kBase);
   const auto t_open = Clock::now();

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "roomcast/server.h"
+#include "engine_test_support.h"
 #include "polling_test_client.h"
 #include "ws_test_client.h"
 
@@ -24,23 +25,14 @@ using roomcast::testing::kBase;
 
 namespace {
 
-struct Running {
-  explicit Running(roomcast::Config cfg) {
-    cfg.port = 0;
-    if (!cfg.shards) cfg.shards = 1;
-    cfg.log = [](std::string_view) {};
-    server = std::make_unique<roomcast::Server>(cfg);
-    server->of("/").on("echo", [](roomcast::Socket& s, const roomcast::Args& a, roomcast::Ack) {
-      s.emit_args("echo", a.forward());
-    });
-    server->start();
-  }
-  ~Running() {
-    server->stop();
-    server->wait();
-  }
-  uint16_t port() const { return server->port(); }
-  std::unique_ptr<roomcast::Server> server;
+// Every test's server has the "echo" handler on "/".
+struct Running : roomcast::testing::Running {
+  explicit Running(roomcast::Config cfg)
+      : roomcast::testing::Running(std::move(cfg), [](roomcast::Server& s) {
+          s.of("/").on("echo", [](roomcast::Socket& so, const roomcast::Args& a, roomcast::Ack) {
+            so.emit_args("echo", a.forward());
+          });
+        }) {}
 };
 
 }  // namespace

@@ -5,32 +5,12 @@
 #include <mutex>
 #include <thread>
 
+#include "engine_test_support.h"
 #include "roomcast/server.h"
 #include "ws_test_client.h"
 
+using roomcast::testing::Running;
 using roomcast::testing::WsTestClient;
-
-namespace {
-
-struct Running {
-  explicit Running(roomcast::Config cfg, const std::function<void(roomcast::Server&)>& setup = {}) {
-    cfg.port = 0;
-    if (!cfg.shards) cfg.shards = 1;
-    cfg.log = [](std::string_view) {};
-    server = std::make_unique<roomcast::Server>(cfg);
-    server->of("/");
-    if (setup) setup(*server);
-    server->start();
-  }
-  ~Running() {
-    server->stop();
-    server->wait();
-  }
-  uint16_t port() const { return server->port(); }
-  std::unique_ptr<roomcast::Server> server;
-};
-
-}  // namespace
 
 TEST(EngineSession, OpenPacketHasExactlyTheFiveKeys) {
   roomcast::Config cfg;

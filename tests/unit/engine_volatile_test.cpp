@@ -18,22 +18,19 @@ using roomcast::testing::quiet_config;
 
 namespace {
 
-struct Running {
-  explicit Running(const std::function<void(roomcast::Server&)>& setup = {}) {
+// Two shards, a volatile bound well under the slow-consumer bound, and the demo join.
+struct Running : roomcast::testing::Running {
+  static roomcast::Config config() {
     roomcast::Config cfg = quiet_config(2);
     cfg.volatile_queue_bytes = 256 << 10;
     cfg.max_send_queue_bytes = 1 << 20;
-    server = std::make_unique<roomcast::Server>(cfg);
-    auto& nsp = server->of("/");
-    on_join(nsp);
-    if (setup) setup(*server);
-    server->start();
+    return cfg;
   }
-  ~Running() {
-    server->stop();
-    server->wait();
-  }
-  std::unique_ptr<roomcast::Server> server;
+  explicit Running(const std::function<void(roomcast::Server&)>& setup = {})
+      : roomcast::testing::Running(config(), [&setup](roomcast::Server& s) {
+          on_join(s.of("/"));
+          if (setup) setup(s);
+        }) {}
 };
 
 void join(WsTestClient& c, uint16_t port, const char* room) {

@@ -61,14 +61,7 @@ void Shard::on_http(uint32_t slot, Conn& c, std::span<uint8_t> data) {
                   std::string_view extra = {}) {
     count_fault(counters_, why);
     log("handshake refused (" + std::to_string(status) + ") from " + c.peer + ": " + std::string(body));
-    std::string resp = http::response(status, ctype, body, extra);
-    c.state = ConnState::Closing;
-    c.http_in.clear();
-    c.http_in.shrink_to_fit();
-    queue_frame(slot, c, SharedFrame::copy_of(resp));
-    c.close_after_flush = true;
-    c.open_deadline_ms = now_ms_ + 1000;
-    reschedule(slot);
+    send_and_close(slot, c, http::response(status, ctype, body, extra));
   };
   auto eio_fail = [&](int code, std::string_view message, Fault why = Fault::EioHandshake) {
     fail(why, 400, "application/json", eio_error_body(code, message));

@@ -18,13 +18,7 @@ bool Shard::serve_static(uint32_t slot, Conn& c, const http::Request& req, size_
     if (req.method == "HEAD") resp.resize(resp.size() - it->second.body.size());
   }
   (void)head_bytes;
-  c.state = ConnState::Closing;
-  c.http_in.clear();
-  c.http_in.shrink_to_fit();
-  queue_frame(slot, c, SharedFrame::copy_of(resp));
-  c.close_after_flush = true;
-  c.open_deadline_ms = now_ms_ + 5000;  // a slow reader of a large bundle still gets it
-  reschedule(slot);
+  send_and_close(slot, c, resp, 5000);  // a slow reader of a large bundle still gets it
   return true;
 }
 

@@ -649,6 +649,16 @@ void Shard::begin_close(uint32_t slot, Conn& c, bool reset) {
   uring::prep_close(sqe(), slot, tag(kClose, ConnId{slot, c.gen}));
 }
 
+void Shard::send_and_close(uint32_t slot, Conn& c, std::string_view bytes, int64_t flush_ms) {
+  c.state = ConnState::Closing;
+  c.http_in.clear();
+  c.http_in.shrink_to_fit();
+  queue_frame(slot, c, SharedFrame::copy_of(bytes));
+  c.close_after_flush = true;
+  c.open_deadline_ms = now_ms_ + flush_ms;
+  reschedule(slot);
+}
+
 void Shard::begin_linger(uint32_t slot, Conn& c) {
   if (c.fd_closing || c.lingering) return;
   c.close_after_flush = false;

@@ -254,6 +254,11 @@ class Shard {
   void start_send(uint32_t slot, Conn& c);
   void release_queue(Conn& c);
   void begin_close(uint32_t slot, Conn& c, bool reset = false);
+ public:
+  // Ends a connection that is still reading its request (an HTTP answer, a refusal): `bytes`
+  // go out, then a graceful close; a peer that does not read them within `flush_ms` is cut.
+  void send_and_close(uint32_t slot, Conn& c, std::string_view bytes, int64_t flush_ms = 1000);
+ private:
   // The queue (ending in a close frame) is written: FIN, then read and discard until the
   // peer's FIN or a bound (close_linger_ms / close_linger_bytes), then begin_close.
   void begin_linger(uint32_t slot, Conn& c);

@@ -37,13 +37,7 @@ bool Shard::refuse_if_over_limit(uint32_t slot, Conn& c) {
                                     per_address ? "Too many connections from this address\n"
                                                 : "Too many connections\n",
                                     "Retry-After: 5\r\n");
-  c.state = ConnState::Closing;
-  c.http_in.clear();
-  c.http_in.shrink_to_fit();
-  queue_frame(slot, c, SharedFrame::copy_of(resp));
-  c.close_after_flush = true;
-  c.open_deadline_ms = now_ms_ + 1000;
-  reschedule(slot);
+  send_and_close(slot, c, resp);
   return true;
 }
 
