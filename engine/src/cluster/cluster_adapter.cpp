@@ -290,6 +290,16 @@ void ClusterAdapter::on_request(uint32_t index, const std::string& nsp_name, con
     transport_->publish(response_channel, std::move(body));
   };
   const std::string id = q.request_id;
+  // socketsJoin / socketsLeave / disconnectSockets: a broadcast's selection (opts), or one
+  // socket by id, which Node's emitter-style requests answer with "done".
+  auto on_selected = [&](std::function<void(Shard&, Socket&)> op) {
+    if (q.has_opts) {
+      apply(core_, index, q.opts_rooms, q.opts_except, std::move(op));
+    } else if (!q.sid.empty()) {
+      apply(core_, index, {q.sid}, {}, std::move(op));
+      if (!id.empty()) respond(adapter::encode_done_response(id));
+    }
+  };
   switch (RequestType(q.type)) {
     case RequestType::AllRooms:
       if (!id.empty()) respond(adapter::encode_rooms_response(id, presence_.names(index)));
@@ -323,27 +333,15 @@ void ClusterAdapter::on_request(uint32_t index, const std::string& nsp_name, con
     case RequestType::RemoteLeave: {
       const bool join = RequestType(q.type) == RequestType::RemoteJoin;
       std::vector<std::string> targets = q.has_opts ? q.rooms : std::vector<std::string>{q.room};
-      auto op = [join, targets](Shard& sh, Socket& s) {
+      return on_selected([join, targets](Shard& sh, Socket& s) {
         for (auto& r : targets) join ? sh.socket_join(s, r) : sh.socket_leave(s, r);
-      };
-      if (q.has_opts) {
-        apply(core_, index, q.opts_rooms, q.opts_except, op);
-      } else if (!q.sid.empty()) {
-        apply(core_, index, {q.sid}, {}, op);
-        if (!id.empty()) respond(adapter::encode_done_response(id));
-      }
-      return;
+      });
     }
     case RequestType::RemoteDisconnect: {
       const bool close = q.close;
-      auto op = [close](Shard& sh, Socket& s) { sh.socket_disconnect(s, close, CloseReason::ServerNamespaceDisconnect, true); };
-      if (q.has_opts) {
-        apply(core_, index, q.opts_rooms, q.opts_except, op);
-      } else if (!q.sid.empty()) {
-        apply(core_, index, {q.sid}, {}, op);
-        if (!id.empty()) respond(adapter::encode_done_response(id));
-      }
-      return;
+      return on_selected([close](Shard& sh, Socket& s) {
+        sh.socket_disconnect(s, close, CloseReason::ServerNamespaceDisconnect, true);
+      });
     }
     case RequestType::ServerSideEmit:
       return on_server_side(nsp_name, response_channel, q);
