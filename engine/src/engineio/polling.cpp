@@ -170,6 +170,22 @@ struct PollingOps {
     return c;
   }
 
+  // The session a GET or POST is for, or null after answering the request's error itself:
+  // unknown (or expired) sid 400 code 1; a session already upgraded to WebSocket 400 code 3.
+  static Conn* request_session(Shard& self, const std::string& sid, ConnRef from, bool keep_alive,
+                               const std::string& headers, uint32_t& slot) {
+    Conn* c = live_session(self, sid, slot);
+    if (!c) {
+      answer_http(self, from, eio_error_reply(1, "Session ID unknown", keep_alive, headers), keep_alive);
+      return nullptr;
+    }
+    if (c->polling->upgrade == UpgradeState::Upgraded) {
+      answer_http(self, from, eio_error_reply(3, "Bad request", keep_alive, headers), keep_alive);
+      return nullptr;
+    }
+    return c;
+  }
+
   static void free_session(Shard& self, uint32_t slot, Conn& c) {
     auto it = self.polling_.sids.find(c.polling->sid);
     if (it != self.polling_.sids.end() && it->second == ConnId{slot, c.gen})
@@ -404,11 +420,9 @@ void Shard::polling_relay_out(ConnId id, std::vector<SharedFrame*> frames, uint1
 
 void Shard::polling_get(std::string sid, ConnRef from, bool keep_alive, std::string headers) {
   uint32_t slot = 0;
-  Conn* c = PollingOps::live_session(*this, sid, slot);
-  if (!c) return PollingOps::answer_http(*this, from, eio_error_reply(1, "Session ID unknown", keep_alive, headers), keep_alive);
+  Conn* c = PollingOps::request_session(*this, sid, from, keep_alive, headers, slot);
+  if (!c) return;
   PollingConn& p = *c->polling;
-  if (p.upgrade == UpgradeState::Upgraded)
-    return PollingOps::answer_http(*this, from, eio_error_reply(3, "Bad request", keep_alive, headers), keep_alive);
   if (p.get) {  // two GETs at once: the reference ends the session
     counters_.protocol_errors.add();
     PollingOps::answer_http(*this, from, http_reply(400, "", "", keep_alive, headers), keep_alive);
@@ -427,11 +441,9 @@ void Shard::polling_get(std::string sid, ConnRef from, bool keep_alive, std::str
 
 void Shard::polling_post(std::string sid, ConnRef from, bool keep_alive, std::string body, std::string headers) {
   uint32_t slot = 0;
-  Conn* c = PollingOps::live_session(*this, sid, slot);
-  if (!c) return PollingOps::answer_http(*this, from, eio_error_reply(1, "Session ID unknown", keep_alive, headers), keep_alive);
+  Conn* c = PollingOps::request_session(*this, sid, from, keep_alive, headers, slot);
+  if (!c) return;
   PollingConn& p = *c->polling;
-  if (p.upgrade == UpgradeState::Upgraded)
-    return PollingOps::answer_http(*this, from, eio_error_reply(3, "Bad request", keep_alive, headers), keep_alive);
   PollingOps::answer_http(*this, from, http_reply(200, "text/html", "ok", keep_alive, headers), keep_alive);
   if (c->state != ConnState::Open) return;  // closing: what the client says no longer matters
   std::vector<eio::PayloadPacket> packets;
